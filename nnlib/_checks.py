@@ -1,0 +1,85 @@
+"""Input checks shared by nnlib's public entry points.
+
+Every public function of nnlib validates what a student passes in and raises a ``TypeError`` or
+``ValueError`` whose message names the argument and says what to fix, instead of letting numpy
+broadcast two mismatched arrays into a silently wrong answer.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = False,
+                   finite: bool = True) -> np.ndarray:
+    """Return ``x`` as a float array, checking its dimensionality and values.
+
+    ``ndim`` may be an int or a tuple of allowed ints. float32 and float64 are kept as they are
+    (unless ``dtype`` asks for a specific one); integers and booleans are converted to float64.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers, got complex values")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype not in FLOAT_DTYPES:
+        arr = arr.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {arr.shape}"
+                             + (" (a batch X has shape (n_samples, n_features))" if 2 in allowed else ""))
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one value")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; clean or rescale the input")
+    return arr
+
+
+def as_labels(y, name: str = "y", *, n_samples: int | None = None,
+              n_classes: int | None = None) -> np.ndarray:
+    """Return integer class labels of shape ``(n_samples,)`` with values in ``[0, n_classes)``."""
+    if isinstance(y, (str, bytes)) or y is None:
+        raise TypeError(f"{name} must be an array of integer class labels, got {type(y).__name__}")
+    arr = np.asarray(y)
+    if arr.dtype == bool:
+        arr = arr.astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D integer class labels of shape (n_samples,), got shape "
+                         f"{arr.shape}; for one-hot targets use argmax(axis=1)")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one label")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must hold whole-number class labels such as 0, 1, 2")
+    arr = arr.astype(np.int64)
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples; "
+                         "they must have the same length")
+    if arr.min() < 0 or (n_classes is not None and arr.max() >= n_classes):
+        hi = "" if n_classes is None else f" (this model has {n_classes} classes: 0..{n_classes - 1})"
+        raise ValueError(f"{name} has labels out of range [{arr.min()}, {arr.max()}]{hi}")
+    return arr
+
+
+def positive_number(value, name: str, *, integer: bool = False, allow_zero: bool = False):
+    """Check a hyper-parameter such as a learning rate, an epoch count or a batch size."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value!r}")
+    return value

@@ -1,0 +1,125 @@
+"""Finite-difference gradient checks (chapter 7).
+
+Backpropagation is easy to get subtly wrong, and a wrong gradient still "trains", just badly. The
+cure is to compare it with the definition of the derivative: nudge one number by a tiny ``eps``
+up and down and watch the loss,
+
+    dL/dtheta  ~  (L(theta + eps) - L(theta - eps)) / (2 eps),
+
+then report the relative error |analytic - numeric| / max(|analytic| + |numeric|, tiny). In
+float64, errors below about 1e-6 mean the gradient is right; 1e-2 or more means it is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import as_float_array
+
+
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient of the scalar function ``f()`` w.r.t. the array ``x``.
+
+    ``x`` is modified in place one entry at a time and restored, so ``f`` can read it directly
+    (e.g. ``x`` is a weight matrix inside a network). Returns an array shaped like ``x``.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError("numerical_gradient needs a float64 numpy array (float32 is too coarse "
+                        "for finite differences)")
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        up = f()
+        x[i] = old - eps
+        down = f()
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def relative_error(a, b) -> float:
+    """max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-12): 0 for identical arrays, at most 1."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12), initial=0.0))
+
+
+@dataclass
+class GradCheck:
+    """Result of a gradient check: one relative error per checked array."""
+    errors: dict
+    tol: float
+
+    @property
+    def passed(self) -> bool:
+        return all(e < self.tol for e in self.errors.values())
+
+    def __str__(self):
+        width = max(len(k) for k in self.errors)
+        lines = [f"{'array':<{width}}  relative error  verdict"]
+        for name, err in self.errors.items():
+            lines.append(f"{name:<{width}}  {err:14.2e}  {'ok' if err < self.tol else 'WRONG'}")
+        lines.append(f"gradient check {'passed' if self.passed else 'FAILED'} (tolerance {self.tol:g})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+
+def check_function(f, grad_f, x, *, eps: float = 1e-6, tol: float = 1e-6) -> GradCheck:
+    """Check ``grad_f(x)`` against finite differences of the scalar function ``f(x)``.
+
+    For an element-wise activation, pass ``f = lambda z: act(z).sum()`` and
+    ``grad_f = act_grad``; for a loss, ``f = lambda z: loss(z, y)``, ``grad_f = lambda z: loss_grad(z, y)``.
+    """
+    x = as_float_array(x, "x").astype(np.float64).copy()
+    numeric = numerical_gradient(lambda: f(x), x, eps)
+    return GradCheck({"x": relative_error(grad_f(x.copy()), numeric)}, tol)
+
+
+def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> GradCheck:
+    """Check a layer's ``backward`` (input gradient and every parameter gradient).
+
+    Uses the scalar L = sum(forward(X) * G) for a fixed random ``G``, whose gradient with respect
+    to the layer's output is exactly ``G``.
+    """
+    X = as_float_array(X, "X", ndim=2).astype(np.float64).copy()
+    G = np.random.default_rng(seed).standard_normal(layer.forward(X).shape)
+
+    def loss():
+        return float(np.sum(layer.forward(X) * G))
+
+    layer.forward(X)
+    dX = layer.backward(G.copy(), need_input_grad=True)
+    analytic = [g.copy() for g in layer.grads]
+    errors = {"input": relative_error(dX, numerical_gradient(loss, X, eps))}
+    for k, (p, g) in enumerate(zip(layer.params, analytic)):
+        errors[f"param[{k}] {p.shape}"] = relative_error(g, numerical_gradient(loss, p, eps))
+    return GradCheck(errors, tol)
+
+
+def check_model(model, X, y, loss: str = "cross_entropy", *, eps: float = 1e-6,
+                tol: float = 1e-6) -> GradCheck:
+    """Check backpropagation through a whole network plus its loss, parameter by parameter."""
+    from .losses import LOSSES
+
+    X = as_float_array(X, "X", ndim=2).astype(np.float64)
+    y = np.asarray(y)
+    loss_fn = LOSSES[loss]()
+
+    def value():
+        return loss_fn.forward(model.forward(X), y)
+
+    value()
+    model.backward(loss_fn.backward())
+    analytic = [g.copy() for g in model.grads]
+    errors = {}
+    for k, (layer_idx, p) in enumerate(((i, p) for i, layer in enumerate(model.layers) for p in layer.params)):
+        name = f"layer {layer_idx} {type(model.layers[layer_idx]).__name__} {'W' if p.ndim == 2 else 'b'} {p.shape}"
+        errors[name] = relative_error(analytic[k], numerical_gradient(value, p, eps))
+    return GradCheck(errors, tol)
