@@ -1,0 +1,179 @@
+"""Plotting helpers shared by the chapters.
+
+Each function draws onto a matplotlib ``Axes`` you pass in (or a new figure when ``ax`` is None)
+and returns what it drew, so the slider panels of :mod:`nnlib.widgets` can update the artists
+instead of redrawing everything. Every plot gets a title, axis labels and a legend or colour bar.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from ._checks import as_float_array, as_labels
+
+#: colours for classes 0, 1, 2, ... (colour-blind friendly, from matplotlib's tab10)
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _axes(ax, figsize=(5, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def grid_2d(X, resolution: int = 150, padding: float = 0.5):
+    """A regular grid covering the 2-D points ``X`` (plus ``padding``).
+
+    Returns ``(points, extent)``: ``points`` of shape ``(resolution**2, 2)`` to feed a model, and
+    ``extent = (x_min, x_max, y_min, y_max)`` for ``imshow``. Reshape model outputs on ``points``
+    to ``(resolution, resolution)`` (rows are y, columns are x).
+    """
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 features to draw a 2-D grid, got {X.shape[1]}")
+    lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()]), (lo[0], hi[0], lo[1], hi[1])
+
+
+def scatter_classes(ax, X, y, *, labels=None, s=30, edgecolor="k"):
+    """Scatter 2-D points coloured by class, one legend entry per class; returns the artists."""
+    X = as_float_array(X, "X", ndim=2)
+    y = as_labels(y, "y", n_samples=X.shape[0])
+    artists = []
+    for k in np.unique(y):
+        name = labels[k] if labels is not None else f"class {k}"
+        artists.append(ax.scatter(*X[y == k].T, s=s, color=CLASS_COLORS[k % 10],
+                                  edgecolor=edgecolor, label=name, zorder=3))
+    return artists
+
+
+def decision_boundary(predict_proba, X, y, *, ax=None, resolution: int = 150, padding: float = 0.5,
+                      title: str = "Decision regions", labels=None, xlabel="$x_1$", ylabel="$x_2$"):
+    """Shade the plane by the probability of class 1 and overlay the data points.
+
+    ``predict_proba(points)`` must return, for points of shape ``(m, 2)``, either the probability
+    of class 1 with shape ``(m,)`` or class probabilities ``(m, n_classes)`` (then each pixel is
+    coloured by its most likely class). Returns the ``AxesImage`` (update it with
+    :func:`boundary_image` + ``set_data`` for fast redraws).
+    """
+    ax = _axes(ax)
+    points, extent = grid_2d(X, resolution, padding)
+    img = ax.imshow(boundary_image(predict_proba(points), resolution), origin="lower",
+                    extent=extent, aspect="auto", interpolation="bilinear")
+    scatter_classes(ax, X, y, labels=labels)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=extent[:2], ylim=extent[2:])
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    return img
+
+
+def boundary_image(proba, resolution: int):
+    """RGB image (resolution, resolution, 3) of model outputs on a :func:`grid_2d` grid.
+
+    1-D ``proba`` (probability of class 1) blends the class-0 and class-1 colours; 2-D ``proba``
+    colours each pixel by its most likely class, lighter where the model is unsure.
+    """
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 2 and proba.shape[1] == 1:
+        proba = proba[:, 0]
+    if proba.ndim == 1:
+        c0, c1 = (np.array(plt.matplotlib.colors.to_rgb(c)) for c in CLASS_COLORS[:2])
+        rgb = (1 - proba)[:, None] * c0 + proba[:, None] * c1
+        conf = np.abs(proba - 0.5) * 2
+    else:
+        colors = np.array([plt.matplotlib.colors.to_rgb(c) for c in CLASS_COLORS])
+        k = proba.argmax(axis=1)
+        rgb = colors[k % 10]
+        conf = (proba.max(axis=1) - 1 / proba.shape[1]) / (1 - 1 / proba.shape[1])
+    light = 0.35 + 0.35 * conf[:, None]  # unsure pixels are paler
+    rgb = 1 - light * (1 - rgb)
+    return rgb.reshape(resolution, resolution, 3)
+
+
+def loss_curves(history, *, ax=None, title: str = "Loss per epoch", log: bool = False):
+    """Plot train (and validation) loss of a :class:`nnlib.train.History` against epochs."""
+    ax = _axes(ax)
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax.plot(epochs, history.train_loss, "o-", ms=3, label="training loss")
+    if history.val_loss:
+        ax.plot(epochs, history.val_loss, "s-", ms=3, label="validation loss")
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title + (" (diverged)" if history.diverged else ""), xlabel="epoch", ylabel="loss")
+    ax.legend()
+    return ax
+
+
+def accuracy_curves(history, *, ax=None, title: str = "Accuracy per epoch"):
+    """Plot train (and validation) accuracy of a :class:`nnlib.train.History` against epochs."""
+    ax = _axes(ax)
+    epochs = np.arange(1, len(history.train_acc) + 1)
+    ax.plot(epochs, history.train_acc, "o-", ms=3, label="training accuracy")
+    if history.val_acc:
+        ax.plot(epochs, history.val_acc, "s-", ms=3, label="validation accuracy")
+    ax.set(title=title, xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def activation_curve(name: str, *, ax=None, z=None, **kwargs):
+    """Plot an activation from :data:`nnlib.activations.ACTIVATIONS` and its derivative."""
+    from .activations import get_activation
+    f, grad = get_activation(name)
+    ax = _axes(ax)
+    z = np.linspace(-5, 5, 401) if z is None else as_float_array(z, "z", ndim=1)
+    f_line, = ax.plot(z, f(z, **kwargs), lw=2, label=f"{name}(z)")
+    g_line, = ax.plot(z, grad(z, **kwargs), "--", lw=1.5, label=f"{name}'(z)")
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.axvline(0, color="0.7", lw=0.8)
+    ax.set(title=name, xlabel="z (weighted input)", ylabel="value")
+    ax.legend(loc="upper left", fontsize="small")
+    return f_line, g_line
+
+
+def image_grid(images, *, image_shape, titles=None, ncols: int = 10, cmap="gray_r",
+               suptitle: str = "", figsize_per=1.0):
+    """Show flattened images (n, h*w) in a grid; returns the figure. ``titles`` label each image."""
+    images = as_float_array(images, "images", ndim=2)
+    n = images.shape[0]
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per * ncols, figsize_per * 1.15 * nrows),
+                             squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i].reshape(image_shape), cmap=cmap)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def layer_outputs(model, X):
+    """Run ``model`` layer by layer and return every layer's output (list of arrays).
+
+    For an MLP built with :func:`nnlib.network.MLP`, the outputs of the activation layers are the
+    hidden units' activations (chapter 9 looks at which units fire for which digit).
+    """
+    X = as_float_array(X, "X", ndim=2).astype(model.dtype, copy=False)
+    outs = []
+    for layer in model.layers:
+        X = layer.forward(X)
+        outs.append(X)
+    return outs
+
+
+def mean_activation_per_class(activations, y, n_classes: int | None = None):
+    """Average each unit's activation over the samples of each class: shape (n_classes, n_units)."""
+    activations = as_float_array(activations, "activations", ndim=2)
+    y = as_labels(y, "y", n_samples=activations.shape[0], n_classes=n_classes)
+    k = int(y.max()) + 1 if n_classes is None else n_classes
+    return np.stack([activations[y == c].mean(axis=0) if np.any(y == c)
+                     else np.zeros(activations.shape[1]) for c in range(k)])
