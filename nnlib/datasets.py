@@ -522,7 +522,7 @@ def _download_file(filename, dest_dir):
                 while chunk := response.read(1 << 16):
                     received += len(chunk)
                     if received > _MAX_DOWNLOAD_BYTES:
-                        raise ValueError(f"more than {_MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
+                        raise ValueError(f"more than {_MAX_DOWNLOAD_BYTES} bytes: not MNIST")
                     digest.update(chunk)
                     out.write(chunk)
             if declared is not None and received != int(declared):
@@ -762,7 +762,8 @@ def train_val_test_split(X, y, sizes=(0.7, 0.15, 0.15), seed=0, stratify=True):
     if X.ndim == 0:
         raise ValueError("X must be an array of shape (n_samples, n_features), got a scalar.")
     if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of labels of shape (n_samples,), got shape {y.shape}.")
+        raise ValueError("y must be a 1-D array of labels of shape (n_samples,), "
+                         f"got shape {y.shape}.")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of samples: X has {X.shape[0]}, "
                          f"y has {y.shape[0]}.")
