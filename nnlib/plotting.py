@@ -177,3 +177,154 @@ def mean_activation_per_class(activations, y, n_classes: int | None = None):
     k = int(y.max()) + 1 if n_classes is None else n_classes
     return np.stack([activations[y == c].mean(axis=0) if np.any(y == c)
                      else np.zeros(activations.shape[1]) for c in range(k)])
+
+
+# ----------------------------------------------------------------------------- computational graphs
+#: how :func:`draw_graph` names the gates of :mod:`nnlib.graph`
+GATE_NAMES = {"+": "add", "*": "mul", "max": "max", "relu": "ReLU", "sigmoid": "sigmoid"}
+#: colours of forward values and of gradients in :func:`draw_graph`
+VALUE_COLOR, GRAD_COLOR = "#1b7a34", "#c0262d"
+
+
+def _graph_label(node):
+    if node.label:
+        return node.label
+    return {"*": "×"}.get(node.op, node.op) if node.op else "input"
+
+
+def _graph_texts(node, show_grad):
+    value = f"value {node.data:.4g}"
+    grad = f"grad {node.grad:.4g}" if show_grad else ""
+    return value.replace("-", "−"), grad.replace("-", "−")
+
+
+def graph_layout(root):
+    """Place the nodes of a computational graph (chapter 7) on a grid for drawing.
+
+    ``root`` is the output :class:`nnlib.graph.Value`. A node's column is its depth: 0 for inputs,
+    otherwise one more than the deepest of its parents, so every arrow points to the right. The
+    nodes of a column are spread evenly from top to bottom in topological order, centred on 0.
+
+    Returns ``(order, positions)``: ``order`` lists the nodes inputs first, root last (as
+    :func:`nnlib.graph.topological_order`), and ``positions[i]`` is the ``(column, row)`` of
+    ``order[i]`` (row 0 is the middle, larger rows are higher up).
+    """
+    from .graph import Value, topological_order
+
+    if not isinstance(root, Value):
+        raise TypeError(f"root must be an nnlib.graph.Value (the output of the graph), "
+                        f"got {type(root).__name__}")
+    order = topological_order(root)
+    depth = {}
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(p)] for p in node.parents), default=-1)
+    columns = {}
+    for node in order:
+        columns.setdefault(depth[id(node)], []).append(node)
+    row = {}
+    for nodes in columns.values():
+        for i, node in enumerate(nodes):
+            row[id(node)] = (len(nodes) - 1) / 2 - i
+    return order, [(depth[id(n)], row[id(n)]) for n in order]
+
+
+def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: bool = True,
+               dx: float = 2.4, dy: float = 1.45):
+    """Draw a scalar computational graph of :class:`nnlib.graph.Value` nodes (chapter 7).
+
+    Each node is a box with its name (or its gate), its forward value in green and, after
+    ``root.backward()``, its gradient d(root)/d(node) in red. Arrows run from the inputs of each
+    gate to the gate; an input used twice (``x * x``) gets two arrows, because both paths
+    contribute to its gradient. Columns follow :func:`graph_layout`, ``dx`` and ``dy`` are the
+    spacing of columns and rows in data units (a box is 1.6 wide and 0.95 high).
+
+    Returns a dict that :func:`update_graph` uses to rewrite the numbers without redrawing:
+    ``{"order": nodes, "value_texts": [Text], "grad_texts": [Text], "boxes": [FancyBboxPatch],
+    "show_grad": bool}``, each list in the order of ``"order"``.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    order, grid = graph_layout(root)
+    ax = _axes(ax, figsize=(8, 4.5))
+    width, height = 1.6, 0.95
+    centres = [(c * dx, r * dy) for c, r in grid]
+    index = {id(n): i for i, n in enumerate(order)}
+    boxes, value_texts, grad_texts = [], [], []
+    for node, (cx, cy) in zip(order, centres):
+        is_input = not node.parents
+        box = FancyBboxPatch((cx - width / 2, cy - height / 2), width, height,
+                             boxstyle="round,pad=0.02,rounding_size=0.12", lw=1.4,
+                             facecolor="#eef3fb" if is_input else "#fdf6e3", edgecolor="0.3",
+                             zorder=2)
+        ax.add_patch(box)
+        boxes.append(box)
+        ax.text(cx, cy + 0.24, _graph_label(node), ha="center", va="center", fontsize=11,
+                fontweight="bold", zorder=3)
+        if node.op:
+            ax.text(cx, cy + height / 2 + 0.1, f"{GATE_NAMES.get(node.op, node.op)} gate",
+                    ha="center", va="bottom", fontsize=8, style="italic", color="0.35", zorder=3)
+        value, grad = _graph_texts(node, show_grad)
+        value_texts.append(ax.text(cx, cy - 0.06, value, ha="center", va="center", fontsize=9,
+                                   color=VALUE_COLOR, zorder=3))
+        grad_texts.append(ax.text(cx, cy - 0.3, grad, ha="center", va="center", fontsize=9,
+                                  color=GRAD_COLOR, zorder=3))
+    bend = 0.0  # how far curved arrows reach below the rows, for the axis limits
+    for node in order:
+        child = index[id(node)]
+        seen = {}
+        for parent in node.parents:
+            p = index[id(parent)]
+            repeat = seen.get(p, 0)
+            seen[p] = repeat + 1
+            if node.parents.count(parent) > 1:     # the same input used twice: two curved arrows
+                rad = 0.3 if repeat % 2 == 0 else -0.3
+            elif grid[child][0] - grid[p][0] > 1:  # skips a column: bend around the boxes between
+                rad = 0.3
+                bend = max(bend, 0.15 * (centres[child][0] - centres[p][0]))
+            else:
+                rad = 0.0
+            ax.add_patch(FancyArrowPatch(centres[p], centres[child], patchA=boxes[p],
+                                         patchB=boxes[child], arrowstyle="-|>", mutation_scale=14,
+                                         connectionstyle=f"arc3,rad={rad}", lw=1.3, color="0.25",
+                                         zorder=1))
+    xs = [c[0] for c in centres]
+    ys = [c[1] for c in centres]
+    ax.set_xlim(min(xs) - width / 2 - 0.3, max(xs) + width / 2 + 0.3)
+    ax.set_ylim(min(ys) - max(height / 2, bend) - 0.2, max(ys) + height / 2 + 0.4)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title)
+    handles = [Line2D([], [], color=VALUE_COLOR, marker="s", ls="", label="forward value")]
+    if show_grad:
+        handles.append(Line2D([], [], color=GRAD_COLOR, marker="s", ls="",
+                              label="gradient d(output)/d(node)"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+              fontsize="small", frameon=False)
+    return {"order": order, "value_texts": value_texts, "grad_texts": grad_texts,
+            "boxes": boxes, "show_grad": show_grad}
+
+
+def update_graph(drawing, root):
+    """Rewrite the numbers of a :func:`draw_graph` drawing from a graph of the same shape.
+
+    ``root`` is the output of a graph built the same way (same gates in the same order), for
+    example ``handout_example(x=1.0)["f"]`` after drawing ``handout_example()["f"]``: only the
+    green values and red gradients change, which keeps slider panels fast (chapter 7).
+    """
+    from .graph import topological_order
+
+    if not isinstance(drawing, dict) or "order" not in drawing:
+        raise TypeError("drawing must be the dict returned by draw_graph")
+    order = topological_order(root)
+    old = drawing["order"]
+    if len(order) != len(old) or any(a.op != b.op or len(a.parents) != len(b.parents)
+                                     for a, b in zip(order, old)):
+        raise ValueError("root has a different structure from the drawn graph; "
+                         "draw it with draw_graph instead")
+    for node, vt, gt in zip(order, drawing["value_texts"], drawing["grad_texts"]):
+        value, grad = _graph_texts(node, drawing["show_grad"])
+        vt.set_text(value)
+        gt.set_text(grad)
+    drawing["order"] = order
+    return drawing

@@ -1,0 +1,70 @@
+"""Tests of the computational-graph drawing helpers in nnlib.plotting (chapter 7)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
+
+from nnlib import Value, handout_example, maximum  # noqa: E402
+from nnlib.plotting import draw_graph, graph_layout, update_graph  # noqa: E402
+
+
+def test_layout_puts_inputs_left_and_every_arrow_to_the_right():
+    nodes = handout_example()
+    order, grid = graph_layout(nodes["f"])
+    col = {id(n): c for n, (c, _) in zip(order, grid)}
+    assert [col[id(nodes[k])] for k in "xyzw"] == [0, 0, 0, 0]
+    assert col[id(nodes["xy"])] == col[id(nodes["max"])] == 1
+    assert col[id(nodes["f"])] == 2
+    for node in order:
+        for parent in node.parents:
+            assert col[id(parent)] < col[id(node)]
+    rows = [r for (c, r) in grid if c == 0]
+    assert rows == [1.5, 0.5, -0.5, -1.5]
+
+
+def test_draw_graph_shows_values_and_gradients_of_the_handout_example():
+    fig, ax = plt.subplots()
+    drawing = draw_graph(handout_example()["f"], ax=ax)
+    labels = [n.label for n in drawing["order"]]
+    values = dict(zip(labels, (t.get_text() for t in drawing["value_texts"])))
+    grads = dict(zip(labels, (t.get_text() for t in drawing["grad_texts"])))
+    assert values["f"] == "value −10" and values["x*y"] == "value −12"
+    assert grads["x"] == "grad −4" and grads["y"] == "grad 3"
+    assert grads["z"] == "grad 1" and grads["w"] == "grad 0"
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 6          # x, y -> mul; z, w -> max; mul, max -> add
+    assert ax.get_title() and ax.get_legend() is not None
+    plt.close(fig)
+
+
+def test_an_input_used_twice_gets_two_arrows():
+    x = Value(3.0, "x")
+    f = x * x + x
+    f.backward()
+    fig, ax = plt.subplots()
+    drawing = draw_graph(f, ax=ax)
+    assert len([p for p in ax.patches if isinstance(p, FancyArrowPatch)]) == 4
+    assert drawing["grad_texts"][0].get_text() == "grad 7"
+    plt.close(fig)
+
+
+def test_update_graph_rewrites_the_numbers_and_rejects_another_shape():
+    fig, ax = plt.subplots()
+    drawing = draw_graph(handout_example()["f"], ax=ax)
+    update_graph(drawing, handout_example(1.0, 2.0, -3.0, 4.0)["f"])
+    grads = [t.get_text() for t in drawing["grad_texts"]]
+    assert grads == ["grad 2", "grad 1", "grad 1", "grad 0", "grad 1", "grad 1", "grad 1"]
+    other = Value(1.0, "a") * Value(2.0, "b") + maximum(Value(3.0), Value(4.0)) * 2.0
+    with pytest.raises(ValueError, match="different structure"):
+        update_graph(drawing, other)
+    with pytest.raises(TypeError):
+        update_graph({"nope": 1}, other)
+    plt.close(fig)
+
+
+def test_draw_graph_rejects_what_is_not_a_value():
+    with pytest.raises(TypeError, match="nnlib.graph.Value"):
+        draw_graph(3.0)
