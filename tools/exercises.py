@@ -1,0 +1,305 @@
+"""Generate ``exercises/`` from ``solutions/`` (``make exercises``).
+
+``solutions/NN_topic.ipynb`` is the source of truth. Every code cell carries its identity in the
+cell metadata, next to its nbformat cell id::
+
+    "nnlib": {"role": "answer", "task": "5.2", "title": "sigmoid derivative"}
+
+with ``role`` one of
+
+``setup``         imports and data every task may use (never uses an answer's names);
+``answer``        the student's cell: the solution sits between ``### BEGIN SOLUTION`` and
+                  ``### END SOLUTION`` lines;
+``check``         prints a line such as ``✓ 5.2 sigmoid derivative`` after asserts pass; its
+                  stored output is the expected output, compared exactly by nbval;
+``hidden-check``  like ``check``, but only in ``solutions/``: the grader runs it, students never
+                  see it.
+
+Markdown cells may carry ``"role": "solution-note"`` (an explanation shown on the solutions page
+only). The generated exercise keeps everything else: markdown, setup cells, check cells with their
+stored outputs. Each solution region becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError``
+at the region's indentation (code outside the markers, such as the ``def`` line, stays), and the
+answer cells lose their outputs. The output is deterministic: regenerating changes nothing.
+
+Usage (from the repository root)::
+
+    python -m tools.exercises                      # write exercises/ (removes stale files)
+    python -m tools.exercises --check              # exit 1 if exercises/ is out of date
+    python -m tools.exercises --execute-solutions  # re-run solutions/ first, storing outputs
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS_DIR = ROOT / "solutions"
+EXERCISES_DIR = ROOT / "exercises"
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
+
+CODE_ROLES = ("setup", "answer", "check", "hidden-check")
+MARKDOWN_ROLES = ("solution-note",)
+CHECK_ROLES = ("check", "hidden-check")
+#: Tags that hide a solution behind a toggle on the solutions page; meaningless on a stub.
+SOLUTION_ONLY_TAGS = ("hide-input", "hide-output", "hide-cell", "remove-input")
+TASK_RE = re.compile(r"^\d+\.\d+$")
+NAME_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+class ExerciseFormatError(ValueError):
+    """A solution notebook breaks the rules above; the message names the cell and the fix."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One graded task of a notebook: its answer cell id and the ids of its check cells."""
+    task: str
+    title: str
+    answer_id: str
+    check_ids: tuple[str, ...]
+    hidden_ids: tuple[str, ...]
+
+
+def cell_info(cell) -> dict:
+    """The ``nnlib`` metadata of a cell (an empty dict when it has none or it is malformed)."""
+    info = cell.get("metadata", {}).get("nnlib", {})
+    return info if isinstance(info, dict) else {}
+
+
+def cell_role(cell) -> str | None:
+    return cell_info(cell).get("role")
+
+
+def strip_solution(source: str, where: str = "cell") -> str:
+    """Replace every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region by the stub.
+
+    The stub keeps the indentation of the ``BEGIN`` line, so a region inside a function body
+    leaves a valid function that raises ``NotImplementedError`` when called.
+    """
+    out, indent, regions = [], None, 0
+    for number, line in enumerate(source.split("\n"), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if indent is not None:
+                raise ExerciseFormatError(f"{where}, line {number}: {BEGIN} inside another region; "
+                                          f"close the first one with {END}")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub for stub in STUB)
+            regions += 1
+        elif marker == END:
+            if indent is None:
+                raise ExerciseFormatError(f"{where}, line {number}: {END} without a {BEGIN} above it")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise ExerciseFormatError(f"{where}: {BEGIN} is never closed; add a {END} line")
+    if regions == 0:
+        raise ExerciseFormatError(f"{where}: an answer cell needs a {BEGIN} … {END} region")
+    return "\n".join(out)
+
+
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+def tasks(nb, name: str = "notebook") -> list[Task]:
+    """Validate a solution notebook's structure and return its tasks in notebook order.
+
+    Raises :class:`ExerciseFormatError` naming the offending cell when a rule is broken.
+    """
+    found: dict[str, dict] = {}
+    ids = set()
+    for index, cell in enumerate(nb.cells):
+        cid = cell.get("id")
+        where = f"{name}, cell {index} (id {cid!r})"
+        if not cid:
+            raise ExerciseFormatError(f"{where}: every cell needs an nbformat id (nbformat >= 4.5)")
+        if cid in ids:
+            raise ExerciseFormatError(f"{where}: duplicate cell id; ids must be unique")
+        ids.add(cid)
+        role, info = cell_role(cell), cell_info(cell)
+        if cell.cell_type == "markdown":
+            if role is not None and role not in MARKDOWN_ROLES:
+                raise ExerciseFormatError(f"{where}: markdown role must be one of {MARKDOWN_ROLES}")
+            continue
+        if cell.cell_type != "code":
+            continue
+        if role not in CODE_ROLES:
+            raise ExerciseFormatError(f"{where}: code cells need metadata nnlib.role in {CODE_ROLES}, "
+                                      f"got {role!r}")
+        if role == "setup":
+            if BEGIN in cell.source or END in cell.source:
+                raise ExerciseFormatError(f"{where}: solution markers belong in answer cells only")
+            continue
+        task = info.get("task")
+        if not isinstance(task, str) or not TASK_RE.match(task):
+            raise ExerciseFormatError(f"{where}: nnlib.task must be a string such as '5.2', got {task!r}")
+        if role == "answer":
+            title = info.get("title")
+            if not isinstance(title, str) or not title.strip():
+                raise ExerciseFormatError(f"{where}: an answer cell needs nnlib.title, e.g. 'sigmoid'")
+            if task in found:
+                raise ExerciseFormatError(f"{where}: task {task} has a second answer cell")
+            strip_solution(cell.source, where)
+            found[task] = {"title": title, "answer": cid, "check": [], "hidden-check": []}
+            continue
+        if BEGIN in cell.source or END in cell.source:
+            raise ExerciseFormatError(f"{where}: solution markers belong in answer cells only")
+        if task not in found:
+            raise ExerciseFormatError(f"{where}: a check of task {task} must follow its answer cell")
+        if cell.get("execution_count") is None or not _stdout(cell).strip():
+            raise ExerciseFormatError(f"{where}: a check cell must be stored executed, with the "
+                                      f"line it prints as output (run the solution notebook)")
+        if any(o.get("output_type") == "error" for o in cell.outputs):
+            raise ExerciseFormatError(f"{where}: the stored output is an error; fix the solution")
+        found[task][role].append(cid)
+    if not found:
+        raise ExerciseFormatError(f"{name}: no answer cells (nnlib.role 'answer') found")
+    result = []
+    for task, entry in found.items():
+        if not entry["check"]:
+            raise ExerciseFormatError(f"{name}: task {task} has no visible check cell")
+        result.append(Task(task, entry["title"], entry["answer"], tuple(entry["check"]),
+                           tuple(entry["hidden-check"])))
+    return result
+
+
+def make_exercise(solution, name: str = "notebook"):
+    """Return the exercise notebook for a solution notebook (the input is left unchanged)."""
+    tasks(solution, name)
+    nb = copy.deepcopy(solution)
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.startswith("# Solutions"):
+        raise ExerciseFormatError(f"{name}: the first cell must be a markdown title '# Solutions …'")
+    first.source = "# Exercises" + first.source[len("# Solutions"):]
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        role = cell_role(cell)
+        if role in ("hidden-check", "solution-note"):
+            continue
+        if role == "answer":
+            cell.source = strip_solution(cell.source, f"{name}, cell {index}")
+            cell.outputs = []
+            cell.execution_count = None
+            tags = [t for t in cell.metadata.get("tags", []) if t not in SOLUTION_ONLY_TAGS]
+            if tags:
+                cell.metadata["tags"] = tags
+            else:
+                cell.metadata.pop("tags", None)
+        cells.append(cell)
+    nb.cells = cells
+    meta = nb.metadata.setdefault("nnlib", {})
+    meta["generated_from"] = f"solutions/{name}.ipynb"
+    meta["note"] = "generated by tools/exercises.py (make exercises); edit the solution, not this file"
+    return nb
+
+
+def dumps(nb) -> str:
+    """Serialise a notebook the one way this project does (stable key order and indentation)."""
+    nbformat.validate(nb)
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def read(path: Path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def solution_paths(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:
+    paths = sorted(p for p in Path(solutions_dir).glob("*.ipynb") if NAME_RE.match(p.stem))
+    return paths
+
+
+def render(solutions_dir: Path = SOLUTIONS_DIR) -> dict[str, str]:
+    """``{file name: exercise notebook text}`` for every solution notebook."""
+    return {p.name: dumps(make_exercise(read(p), p.stem)) for p in solution_paths(solutions_dir)}
+
+
+def generate(solutions_dir: Path = SOLUTIONS_DIR, exercises_dir: Path = EXERCISES_DIR) -> list[Path]:
+    """Write every exercise notebook (only when its text changed) and delete stale ones."""
+    exercises_dir = Path(exercises_dir)
+    exercises_dir.mkdir(parents=True, exist_ok=True)
+    rendered = render(solutions_dir)
+    written = []
+    for fname, text in rendered.items():
+        target = exercises_dir / fname
+        if not target.exists() or target.read_bytes() != text.encode("utf-8"):
+            target.write_bytes(text.encode("utf-8"))
+            written.append(target)
+    for stale in exercises_dir.glob("*.ipynb"):
+        if stale.name not in rendered:
+            stale.unlink()
+            written.append(stale)
+    return written
+
+
+def out_of_date(solutions_dir: Path = SOLUTIONS_DIR, exercises_dir: Path = EXERCISES_DIR) -> list[str]:
+    """Names of exercise files that are missing, stale or differ from what ``generate`` writes."""
+    rendered = render(solutions_dir)
+    problems = []
+    for fname, text in rendered.items():
+        target = Path(exercises_dir) / fname
+        if not target.exists():
+            problems.append(f"{fname}: missing")
+        elif target.read_bytes() != text.encode("utf-8"):
+            problems.append(f"{fname}: differs from its solution")
+    for extra in sorted(Path(exercises_dir).glob("*.ipynb")):
+        if extra.name not in rendered:
+            problems.append(f"{extra.name}: has no solution notebook")
+    return problems
+
+
+def execute_solution(path: Path, timeout: int = 180) -> None:
+    """Re-run a solution notebook in place so its stored outputs are fresh (no timing metadata)."""
+    from nbclient import NotebookClient
+
+    nb = read(path)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    tasks(nb, Path(path).stem)
+    Path(path).write_bytes(dumps(nb).encode("utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.exercises", description=__doc__.split("\n")[0])
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR, help="solution notebooks folder")
+    parser.add_argument("--out", type=Path, default=EXERCISES_DIR, help="exercise notebooks folder")
+    parser.add_argument("--check", action="store_true", help="only report whether the output is up to date")
+    parser.add_argument("--execute-solutions", action="store_true",
+                        help="re-run every solution notebook (storing its outputs) before generating")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            problems = out_of_date(args.solutions, args.out)
+            for line in problems:
+                print(f"out of date: {line}")
+            if problems:
+                print("run `make exercises` to regenerate exercises/ from solutions/", file=sys.stderr)
+            return 1 if problems else 0
+        if args.execute_solutions:
+            for path in solution_paths(args.solutions):
+                print(f"executing {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+                execute_solution(path)
+        written = generate(args.solutions, args.out)
+    except ExerciseFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"{'wrote' if path.exists() else 'removed'} {path}")
+    print(f"exercises up to date ({len(solution_paths(args.solutions))} notebooks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
