@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from ._checks import as_float_array, as_labels
+from ._checks import as_float_array, as_labels, positive_number
 
 #: colours for classes 0, 1, 2, ... (colour-blind friendly, from matplotlib's tab10)
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -328,3 +328,141 @@ def update_graph(drawing, root):
         gt.set_text(grad)
     drawing["order"] = order
     return drawing
+
+
+# ----------------------------------------------------------------------------- lines and networks
+def decision_line(w, b, *, xlim, ylim):
+    """The part of the line ``w[0]*x1 + w[1]*x2 + b = 0`` inside a box (chapters 2 and 3).
+
+    A perceptron with two inputs fires on one side of this line and stays silent on the other,
+    so drawing it shows the decision boundary. ``xlim`` and ``ylim`` are ``(low, high)`` pairs
+    (usually the fixed axis limits of a plot).
+
+    Returns ``(xs, ys)``, two arrays of shape ``(2,)`` with the end points of the visible segment,
+    ready for ``line.set_data(xs, ys)``; both are empty (shape ``(0,)``) when the line misses the
+    box or when ``w = (0, 0)`` (then there is no line: the output is the same everywhere).
+
+    Example: the AND perceptron ``w = (1, 1), b = -1.5`` in the box [-0.5, 1.5]² gives the segment
+    from (0, 1.5) to (1.5, 0).
+    """
+    w = as_float_array(w, "w", ndim=1)
+    if w.shape != (2,):
+        raise ValueError(f"w must hold the 2 weights of a two-input neuron, got shape {w.shape}")
+    b = float(as_float_array(b, "b", ndim=0))
+    box = []
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        lim = as_float_array(lim, name, ndim=1)
+        if lim.shape != (2,) or not lim[0] < lim[1]:
+            raise ValueError(f"{name} must be a pair (low, high) with low < high, got {lim.tolist()}")
+        box.append(lim)
+    (x0, x1), (y0, y1) = box
+    w1, w2 = w
+    scale = max(abs(w1), abs(w2), abs(b), 1.0)
+    eps = 1e-12 * scale * max(x1 - x0, y1 - y0, 1.0)
+    points = []
+    if abs(w2) > 1e-12 * scale:          # the line crosses the vertical edges x = x0 and x = x1
+        for x in (x0, x1):
+            y = -(w1 * x + b) / w2
+            if y0 - eps <= y <= y1 + eps:
+                points.append((x, min(max(y, y0), y1)))
+    if abs(w1) > 1e-12 * scale:          # ... and the horizontal edges y = y0 and y = y1
+        for y in (y0, y1):
+            x = -(w2 * y + b) / w1
+            if x0 - eps <= x <= x1 + eps:
+                points.append((min(max(x, x0), x1), y))
+    if not points:
+        return np.empty(0), np.empty(0)
+    pts = np.unique(np.round(np.array(points), 12), axis=0)
+    if len(pts) == 1:                     # the line only touches a corner
+        pts = np.vstack([pts, pts])
+    # the two points farthest apart are the ends of the segment
+    d = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=-1)
+    i, j = np.unravel_index(np.argmax(d), d.shape)
+    return pts[[i, j], 0] + 0.0, pts[[i, j], 1] + 0.0   # + 0.0 turns -0.0 into 0.0
+
+
+def draw_network(sizes, *, ax=None, activations=None, title: str = "A fully connected network",
+                 layer_names=None, max_neurons: int = 12):
+    """Draw a fully connected feed-forward network from its layer sizes (chapters 3 and 4).
+
+    Neurons are circles, one column per layer, and every neuron is joined to every neuron of the
+    next layer. ``sizes`` lists the layer sizes from input to output, e.g. ``[5, 3, 7, 5, 1]``
+    draws the network of chapter 4 (92 parameters). Each column is labelled with its role and
+    size ("input (5)", "hidden 1 (3)", ..., "output (1)"), or with ``layer_names``.
+
+    ``activations``, optional, is a list with one 1-D array per layer (the values of the neurons
+    for one input, e.g. from :func:`layer_outputs`); the neurons are then shaded by value
+    (darker = larger; 1 is fully dark, 0 white, so step neurons show "fires" versus "idle") and the
+    value is written inside. Layers wider than ``max_neurons`` are drawn with their first and last
+    few neurons and a "⋮" in between.
+
+    Returns the axes.
+    """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 7, 5, 1], got {sizes!r}")
+    sizes = [int(positive_number(s, "each layer size", integer=True)) for s in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output layer, got {sizes}")
+    positive_number(max_neurons, "max_neurons", integer=True)
+    if max_neurons < 3:
+        raise ValueError(f"max_neurons must be at least 3, got {max_neurons}")
+    if activations is not None:
+        if len(activations) != len(sizes):
+            raise ValueError(f"activations needs one array per layer ({len(sizes)}), "
+                             f"got {len(activations)}")
+        activations = [as_float_array(a, f"activations[{k}]", ndim=1)
+                       for k, a in enumerate(activations)]
+        for k, (a, n) in enumerate(zip(activations, sizes)):
+            if a.shape[0] != n:
+                raise ValueError(f"activations[{k}] has {a.shape[0]} values but layer {k} has "
+                                 f"{n} neurons")
+    if layer_names is None:
+        layer_names = (["input"] + [f"hidden {k}" for k in range(1, len(sizes) - 1)] + ["output"])
+    elif len(layer_names) != len(sizes):
+        raise ValueError(f"layer_names needs one name per layer ({len(sizes)}), got {len(layer_names)}")
+    ax = _axes(ax, figsize=(1.6 * len(sizes) + 1, 4))
+
+    def shown(n):   # which neuron indices are drawn, None marks the "⋮"
+        if n <= max_neurons:
+            return list(range(n))
+        half = (max_neurons - 1) // 2
+        return list(range(half)) + [None] + list(range(n - (max_neurons - 1 - half), n))
+
+    columns = [shown(n) for n in sizes]
+    tallest = max(len(c) for c in columns)
+    radius = 0.32
+    pos = []
+    for k, col in enumerate(columns):
+        ys = (len(col) - 1) / 2 - np.arange(len(col))
+        pos.append([(k * 2.0, y) for y in ys])
+    for k in range(len(sizes) - 1):             # connections first, below the circles
+        for (xa, ya), ia in zip(pos[k], columns[k]):
+            for (xb, yb), ib in zip(pos[k + 1], columns[k + 1]):
+                if ia is not None and ib is not None:
+                    ax.plot([xa, xb], [ya, yb], color="0.6", lw=0.6, zorder=1)
+    cmap = plt.get_cmap("Blues")
+    for k, col in enumerate(columns):
+        for (x, y), i in zip(pos[k], col):
+            if i is None:
+                ax.text(x, y, "⋮", ha="center", va="center", fontsize=14, zorder=3)
+                continue
+            face = "#eef3fb" if k == 0 else ("#fdf6e3" if k == len(sizes) - 1 else "white")
+            text = None
+            if activations is not None:
+                v = float(activations[k][i])
+                face = cmap(0.15 + 0.75 * min(max(v, 0.0), 1.0))
+                text = f"{v:.2g}"
+            ax.add_patch(plt.Circle((x, y), radius, facecolor=face, edgecolor="0.2", lw=1.2,
+                                    zorder=2))
+            if text is not None:
+                v = float(activations[k][i])
+                ax.text(x, y, text.replace("-", "−"), ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.6 else "black", zorder=3)
+        ax.text(k * 2.0, -(tallest - 1) / 2 - 0.55, f"{layer_names[k]}\n({sizes[k]})",
+                ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.8, 2.0 * (len(sizes) - 1) + 0.8)
+    ax.set_ylim(-(tallest - 1) / 2 - 1.6, (tallest - 1) / 2 + 0.6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax
