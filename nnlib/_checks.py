@@ -26,10 +26,10 @@ def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = F
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
+    if arr.dtype.kind == "c":
         raise TypeError(f"{name} must hold real numbers, got complex values")
+    if arr.dtype.kind not in "biuf":  # objects, strings, bytes, dates, time deltas, records
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     elif arr.dtype not in FLOAT_DTYPES:
@@ -48,31 +48,48 @@ def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = F
 
 
 def as_labels(y, name: str = "y", *, n_samples: int | None = None,
-              n_classes: int | None = None) -> np.ndarray:
-    """Return integer class labels of shape ``(n_samples,)`` with values in ``[0, n_classes)``."""
+              n_classes: int | None = None, samples_of: str = "X") -> np.ndarray:
+    """Return integer class labels of shape ``(n_samples,)`` with values in ``[0, n_classes)``.
+
+    ``samples_of`` names the array whose ``n_samples`` rows the labels must match (for messages).
+    """
     if isinstance(y, (str, bytes)) or y is None:
         raise TypeError(f"{name} must be an array of integer class labels, got {type(y).__name__}")
-    arr = np.asarray(y)
-    if arr.dtype == bool:
-        arr = arr.astype(np.int64)
-    if not np.issubdtype(arr.dtype, np.number):
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of integer class labels: {exc}") from None
+    if arr.dtype.kind not in "biuf":  # complex numbers, strings, objects, dates ...
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D integer class labels of shape (n_samples,), got shape "
                          f"{arr.shape}; for one-hot targets use argmax(axis=1)")
     if arr.size == 0:
         raise ValueError(f"{name} is empty; pass at least one label")
-    if not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{name} must hold whole-number class labels such as 0, 1, 2")
+        if np.max(np.abs(arr)) >= 2.0 ** 62:  # would not survive the conversion to int64
+            raise ValueError(f"{name} has labels out of range [{arr.min():g}, {arr.max():g}]")
+    elif arr.dtype.kind == "u" and arr.max() >= 2 ** 62:
+        raise ValueError(f"{name} has labels out of range [{arr.min()}, {arr.max()}]")
     arr = arr.astype(np.int64)
     if n_samples is not None and arr.shape[0] != n_samples:
-        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples; "
-                         "they must have the same length")
+        raise ValueError(f"{name} has {arr.shape[0]} labels but {samples_of} has {n_samples} "
+                         "samples; they must have the same length")
     if arr.min() < 0 or (n_classes is not None and arr.max() >= n_classes):
         hi = "" if n_classes is None else f" (this model has {n_classes} classes: 0..{n_classes - 1})"
         raise ValueError(f"{name} has labels out of range [{arr.min()}, {arr.max()}]{hi}")
     return arr
+
+
+def real_number(value, name: str) -> float:
+    """Check a single finite real number (a weight, a bias, a starting point) and return it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
 
 
 def positive_number(value, name: str, *, integer: bool = False, allow_zero: bool = False):

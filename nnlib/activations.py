@@ -7,6 +7,8 @@ element-wise on an array of any shape and returns an array of the same shape.
 
 The same functions are available as layers (``ReLU()``, ``Sigmoid()``, ...) to stack inside a
 :class:`nnlib.network.Sequential` network (chapter 4).
+
+Inputs must be real and finite: NaN or infinite values raise a ``ValueError`` naming ``z``.
 """
 from __future__ import annotations
 
@@ -17,19 +19,78 @@ from .layers import Layer
 
 
 def _z(z):
-    return as_float_array(z, "z", allow_empty=True, finite=False)
+    return as_float_array(z, "z", allow_empty=True)
+
+
+# The formulas, without input checks: the activation layers call these on arrays that the
+# network has already validated (a diverging training run must reach the loss, where ``fit``
+# detects it, instead of failing inside a layer). The public functions below check ``z`` first.
+def _step(z):
+    return (z > 0).astype(z.dtype)
+
+
+def _step_grad(z):
+    return np.zeros_like(z)
+
+
+def _sigmoid(z):
+    with np.errstate(under="ignore"):   # e^-1000 is 0 as it should be, not an error
+        e = np.exp(-np.abs(z))          # always in (0, 1]: exp never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def _sigmoid_grad(z):
+    s = _sigmoid(z)
+    return s * (1.0 - s)
+
+
+def _tanh_grad(z):
+    t = np.tanh(z)
+    return 1.0 - t * t
+
+
+def _relu(z):
+    return np.maximum(z, 0)
+
+
+def _relu_grad(z):
+    return (z > 0).astype(z.dtype)
+
+
+def _leaky_relu(z, alpha=0.01):
+    return np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False)
+
+
+def _leaky_relu_grad(z, alpha=0.01):
+    return np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
+
+
+def _elu(z, alpha=1.0):
+    with np.errstate(under="ignore"):
+        return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))).astype(z.dtype, copy=False)
+
+
+def _elu_grad(z, alpha=1.0):
+    with np.errstate(under="ignore"):
+        return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype, copy=False)
+
+
+def _identity(z):
+    return z.copy()
+
+
+def _identity_grad(z):
+    return np.ones_like(z)
 
 
 def step(z):
     """Heaviside step: 1 where ``z > 0``, else 0. The perceptron's activation (chapter 2)."""
-    z = _z(z)
-    return (z > 0).astype(z.dtype)
+    return _step(_z(z))
 
 
 def step_grad(z):
     """Derivative of the step: 0 everywhere (undefined at 0). This is why perceptrons can't use gradients."""
-    z = _z(z)
-    return np.zeros_like(z)
+    return _step_grad(_z(z))
 
 
 def sigmoid(z):
@@ -38,15 +99,12 @@ def sigmoid(z):
     Computed without overflow for large ``|z|``: for negative ``z`` it uses the equivalent form
     e^z / (1 + e^z), so ``exp`` never sees a large positive argument.
     """
-    z = _z(z)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    return _sigmoid(_z(z))
 
 
 def sigmoid_grad(z):
     """Derivative of the sigmoid: s(z) * (1 - s(z)); at most 0.25 (at z = 0)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    return _sigmoid_grad(_z(z))
 
 
 def tanh(z):
@@ -56,20 +114,17 @@ def tanh(z):
 
 def tanh_grad(z):
     """Derivative of tanh: 1 - tanh(z)^2."""
-    t = np.tanh(_z(z))
-    return 1.0 - t * t
+    return _tanh_grad(_z(z))
 
 
 def relu(z):
     """Rectified linear unit max(0, z): cheap, and its gradient is 0 or 1."""
-    z = _z(z)
-    return np.maximum(z, 0)
+    return _relu(_z(z))
 
 
 def relu_grad(z):
     """Derivative of ReLU: 1 where ``z > 0``, else 0 (we take 0 at z = 0)."""
-    z = _z(z)
-    return (z > 0).astype(z.dtype)
+    return _relu_grad(_z(z))
 
 
 def _slope(alpha, name):
@@ -79,36 +134,32 @@ def _slope(alpha, name):
 
 def leaky_relu(z, alpha: float = 0.01):
     """Leaky ReLU: z for z > 0, ``alpha * z`` otherwise, so negative inputs keep a small gradient."""
-    z, alpha = _z(z), _slope(alpha, "alpha")
-    return np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False)
+    return _leaky_relu(_z(z), _slope(alpha, "alpha"))
 
 
 def leaky_relu_grad(z, alpha: float = 0.01):
     """Derivative of leaky ReLU: 1 for z > 0, ``alpha`` otherwise."""
-    z, alpha = _z(z), _slope(alpha, "alpha")
-    return np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
+    return _leaky_relu_grad(_z(z), _slope(alpha, "alpha"))
 
 
 def elu(z, alpha: float = 1.0):
     """Exponential linear unit: z for z > 0, ``alpha * (e^z - 1)`` otherwise; smooth near 0."""
-    z, alpha = _z(z), _slope(alpha, "alpha")
-    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))).astype(z.dtype, copy=False)
+    return _elu(_z(z), _slope(alpha, "alpha"))
 
 
 def elu_grad(z, alpha: float = 1.0):
     """Derivative of ELU: 1 for z > 0, ``alpha * e^z`` otherwise."""
-    z, alpha = _z(z), _slope(alpha, "alpha")
-    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype, copy=False)
+    return _elu_grad(_z(z), _slope(alpha, "alpha"))
 
 
 def identity(z):
     """The linear ("no") activation, used for regression outputs."""
-    return _z(z).copy()
+    return _identity(_z(z))
 
 
 def identity_grad(z):
     """Derivative of the identity: 1 everywhere."""
-    return np.ones_like(_z(z))
+    return _identity_grad(_z(z))
 
 
 #: name -> (function, derivative); the names accepted by ``get_activation`` and ``MLP``.
@@ -120,6 +171,18 @@ ACTIVATIONS = {
     "leaky_relu": (leaky_relu, leaky_relu_grad),
     "elu": (elu, elu_grad),
     "identity": (identity, identity_grad),
+}
+
+
+#: the same pairs without input checks, used by the activation layers
+_UNCHECKED = {
+    "step": (_step, _step_grad),
+    "sigmoid": (_sigmoid, _sigmoid_grad),
+    "tanh": (np.tanh, _tanh_grad),
+    "relu": (_relu, _relu_grad),
+    "leaky_relu": (_leaky_relu, _leaky_relu_grad),
+    "elu": (_elu, _elu_grad),
+    "identity": (_identity, _identity_grad),
 }
 
 
@@ -140,10 +203,14 @@ class Activation(Layer):
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs
-        self._f, self._grad = get_activation(self.name)
+        get_activation(self.name)
+        self._f, self._grad = _UNCHECKED[self.name]
         self._z = None
 
     def forward(self, X):
+        return self._forward(as_float_array(X, "X", allow_empty=True))
+
+    def _forward(self, X):
         self._z = X
         return self._f(X, **self.kwargs)
 
@@ -176,11 +243,14 @@ class ReLU(Activation):
     """ReLU activation layer, with a fast path used in training."""
     name = "relu"
 
-    def forward(self, X):
+    def _forward(self, X):
+        self._z = X
         self._mask = X > 0
         return X * self._mask
 
     def backward(self, grad, need_input_grad=True):
+        if self._z is None:
+            raise RuntimeError("ReLU.backward called before forward")
         return grad * self._mask
 
 

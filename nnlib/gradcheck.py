@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array
+from ._checks import as_float_array, positive_number
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -24,9 +24,13 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     ``x`` is modified in place one entry at a time and restored, so ``f`` can read it directly
     (e.g. ``x`` is a weight matrix inside a network). Returns an array shaped like ``x``.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of no arguments returning the loss, got "
+                        f"{type(f).__name__}")
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("numerical_gradient needs a float64 numpy array (float32 is too coarse "
                         "for finite differences)")
+    positive_number(eps, "eps")
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
@@ -43,7 +47,10 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 def relative_error(a, b) -> float:
     """max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-12): 0 for identical arrays, at most 1."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = as_float_array(a, "a", allow_empty=True), as_float_array(b, "b", allow_empty=True)
+    if a.shape != b.shape:
+        raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}; compare arrays of the "
+                         "same shape")
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12), initial=0.0))
 
 
@@ -58,7 +65,7 @@ class GradCheck:
         return all(e < self.tol for e in self.errors.values())
 
     def __str__(self):
-        width = max(len(k) for k in self.errors)
+        width = max((len(k) for k in self.errors), default=5)
         lines = [f"{'array':<{width}}  relative error  verdict"]
         for name, err in self.errors.items():
             lines.append(f"{name:<{width}}  {err:14.2e}  {'ok' if err < self.tol else 'WRONG'}")
@@ -77,6 +84,8 @@ def check_function(f, grad_f, x, *, eps: float = 1e-6, tol: float = 1e-6) -> Gra
     For an element-wise activation, pass ``f = lambda z: act(z).sum()`` and
     ``grad_f = act_grad``; for a loss, ``f = lambda z: loss(z, y)``, ``grad_f = lambda z: loss_grad(z, y)``.
     """
+    if not (callable(f) and callable(grad_f)):
+        raise TypeError("f and grad_f must be functions of x")
     x = as_float_array(x, "x").astype(np.float64).copy()
     numeric = numerical_gradient(lambda: f(x), x, eps)
     return GradCheck({"x": relative_error(grad_f(x.copy()), numeric)}, tol)
@@ -88,6 +97,10 @@ def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> Gr
     Uses the scalar L = sum(forward(X) * G) for a fixed random ``G``, whose gradient with respect
     to the layer's output is exactly ``G``.
     """
+    from .layers import Layer
+
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layer must be an nnlib layer (Dense, ReLU, ...), got {type(layer).__name__}")
     X = as_float_array(X, "X", ndim=2).astype(np.float64).copy()
     G = np.random.default_rng(seed).standard_normal(layer.forward(X).shape)
 
@@ -106,14 +119,19 @@ def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> Gr
 def check_model(model, X, y, loss: str = "cross_entropy", *, eps: float = 1e-6,
                 tol: float = 1e-6) -> GradCheck:
     """Check backpropagation through a whole network plus its loss, parameter by parameter."""
-    from .losses import LOSSES
+    from .network import Sequential
+    from .train import _checked_data, _loss
 
-    X = as_float_array(X, "X", ndim=2).astype(np.float64)
-    y = np.asarray(y)
-    loss_fn = LOSSES[loss]()
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be an nnlib Sequential network, got {type(model).__name__}")
+    loss_fn = _loss(loss)
+    X, y = _checked_data(model, X, y, loss, "X", "y")
+    if X.dtype != np.float64:
+        raise TypeError("check_model needs a float64 model (float32 is too coarse for finite "
+                        "differences): build it with dtype=np.float64")
 
     def value():
-        return loss_fn.forward(model.forward(X), y)
+        return loss_fn.forward(model._forward(X), y)
 
     value()
     model.backward(loss_fn.backward())

@@ -36,6 +36,8 @@ class Value:
     def __init__(self, data, label: str = "", *, op: str = "", parents=(), local_grads=()):
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value holds one real number, got {data!r}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a string such as 'x', got {label!r}")
         if not math.isfinite(data):
             raise ValueError(f"Value {label!r} must be finite, got {data}")
         self.data = float(data)
@@ -113,17 +115,20 @@ def topological_order(root: Value):
     """All nodes ``root`` depends on, each listed after its parents (inputs first, root last)."""
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    order, seen = [], set()
-
-    def visit(node):
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        for parent in node.parents:
-            visit(parent)
-        order.append(node)
-
-    visit(root)
+    # Depth-first search, parents before children. An explicit stack instead of recursion, so a
+    # long chain of operations (thousands of nodes) does not hit Python's recursion limit.
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     return order
 
 

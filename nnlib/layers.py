@@ -29,6 +29,14 @@ class Layer(abc.ABC):
     def backward(self, grad, need_input_grad=True):
         """Given dL/d(output), fill ``self.grads`` and return dL/d(input) (or None if not needed)."""
 
+    def _forward(self, X):
+        """Forward pass on a batch the network has already validated (no input checks).
+
+        :class:`nnlib.network.Sequential` and :func:`nnlib.train.fit` call this once per
+        mini-batch; layers with a cheaper unchecked path override it.
+        """
+        return self.forward(X)
+
     def __call__(self, X):
         return self.forward(X)
 
@@ -74,9 +82,13 @@ class Dense(Layer):
         self._X = None
 
     def forward(self, X):
-        if X.ndim != 2 or X.shape[1] != self.n_in:
+        X = as_float_array(X, "X", ndim=2)
+        if X.shape[1] != self.n_in:
             raise ValueError(f"Dense({self.n_in}, {self.n_out}) expects X of shape (n_samples, "
                              f"{self.n_in}), got {X.shape}")
+        return self._forward(X.astype(self.W.dtype, copy=False))
+
+    def _forward(self, X):
         self._X = X
         out = X @ self.W
         out += self.b
@@ -85,6 +97,9 @@ class Dense(Layer):
     def backward(self, grad, need_input_grad=True):
         if self._X is None:
             raise RuntimeError("Dense.backward called before forward")
+        if getattr(grad, "shape", None) != (self._X.shape[0], self.n_out):
+            raise ValueError(f"grad must have the shape of this layer's last output "
+                             f"{(self._X.shape[0], self.n_out)}, got {np.shape(grad)}")
         np.matmul(self._X.T, grad, out=self.dW)
         np.sum(grad, axis=0, out=self.db)
         return grad @ self.W.T if need_input_grad else None

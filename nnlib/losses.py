@@ -24,7 +24,8 @@ def softmax(z, axis: int = -1):
     every exponent <= 0, so nothing overflows. Shape in = shape out; each slice sums to 1.
     """
     z = as_float_array(z, "z", ndim=(1, 2))
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):   # e^-2000 is 0 as it should be, not an error
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -32,14 +33,16 @@ def log_softmax(z, axis: int = -1):
     """log(softmax(z)) computed stably as z - logsumexp(z) (no log of an underflowed 0)."""
     z = as_float_array(z, "z", ndim=(1, 2))
     shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def logsumexp(z, axis: int = -1):
     """log(sum_j exp(z_j)) without overflow: max(z) + log(sum_j exp(z_j - max(z)))."""
     z = as_float_array(z, "z", ndim=(1, 2))
     m = z.max(axis=axis, keepdims=True)
-    return np.squeeze(m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True)), axis=axis)
+    with np.errstate(under="ignore"):
+        return np.squeeze(m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True)), axis=axis)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -52,9 +55,17 @@ def _pair(pred, target, pred_name, target_name):
     return pred, target
 
 
-def _targets(logits, y):
-    """Return one-hot targets of the same shape as ``logits`` from labels or one-hot ``y``."""
+def _targets(logits, y, one_sample=False):
+    """Return one-hot targets of the same shape as ``logits`` from labels or one-hot ``y``.
+
+    ``one_sample``: the logits were given as one vector ``(K,)``; then ``y`` may be a label or a
+    one-hot vector ``(K,)`` (the form of the chapter 6 example).
+    """
     n, k = logits.shape
+    if np.ndim(y) == 0:
+        y = np.atleast_1d(y)
+    elif one_sample and np.ndim(y) == 1 and np.shape(y)[0] == k and k > 1:
+        y = np.asarray(y)[None, :]
     arr = np.asarray(y)
     if arr.ndim == 2:
         t = as_float_array(y, "y", ndim=2)
@@ -63,7 +74,7 @@ def _targets(logits, y):
         if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
             raise ValueError("one-hot (or probability) targets y must be >= 0 and sum to 1 per row")
         return t
-    labels = as_labels(y, "y", n_samples=n, n_classes=k)
+    labels = as_labels(y, "y", n_samples=n, n_classes=k, samples_of="logits")
     t = np.zeros_like(logits)
     t[np.arange(n), labels] = 1.0
     return t
@@ -111,6 +122,10 @@ def binary_cross_entropy(p, y):
 def binary_cross_entropy_grad(p, y):
     """Gradient of :func:`binary_cross_entropy` w.r.t. ``p``: (p - y) / (p (1 - p)) / N."""
     p, y = _pair(p, y, "p", "y")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
     q = np.clip(p, _EPS, 1 - _EPS)
     return (q - y) / (q * (1 - q)) / p.size
 
@@ -123,7 +138,7 @@ def cross_entropy(logits, y):
     L = -1/n * sum_i sum_k y_ik log softmax(z_i)_k, the cross-entropy H(p, q) of chapter 6.
     """
     z = _logits2d(logits)
-    t = _targets(z, np.atleast_1d(y) if np.ndim(y) == 0 else y)
+    t = _targets(z, y, one_sample=np.ndim(logits) == 1)
     return float(-np.sum(t * log_softmax(z)) / z.shape[0])
 
 
@@ -133,7 +148,7 @@ def cross_entropy_grad(logits, y):
     Softmax followed by cross-entropy has this famously simple fused gradient ``p - y``.
     """
     z = _logits2d(logits)
-    t = _targets(z, np.atleast_1d(y) if np.ndim(y) == 0 else y)
+    t = _targets(z, y, one_sample=np.ndim(logits) == 1)
     g = (softmax(z) - t) / z.shape[0]
     return g.reshape(np.shape(logits))
 
@@ -147,32 +162,46 @@ class SoftmaxCrossEntropy:
     training stays float32). Labels must already be validated integer arrays.
     """
 
+    def __init__(self):
+        self._idx = np.arange(0)
+        self._p = self._grad = None
+
     def forward(self, logits, labels):
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
         n = logits.shape[0]
-        idx = np.arange(n)
-        loss = float(np.log(s[:, 0]).sum() - shifted[idx, labels].sum()) / n
-        self._p, self._labels, self._idx = e / s, labels, idx
+        if self._idx.shape[0] != n:
+            self._idx = np.arange(n)          # row indices, reused while the batch size stays
+        idx = self._idx
+        e = logits - logits.max(axis=1, keepdims=True)
+        picked = e[idx, labels]               # shifted logit of each sample's true class
+        np.exp(e, out=e)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.log(s).sum() - picked.sum()) / n
+        e /= s                                # probabilities p = softmax(logits)
+        self._p, self._labels, self._grad = e, labels, None
         return loss
 
     def backward(self):
-        g = self._p
-        g[self._idx, self._labels] -= 1.0
-        g /= g.shape[0]
-        return g
+        if self._grad is None:
+            if self._p is None:
+                raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
+            g = self._p                       # fused gradient (p - onehot) / n, in place
+            g[self._idx, self._labels] -= 1.0
+            g /= g.shape[0]
+            self._grad = g
+        return self._grad
 
 
 class MSELoss:
     """:func:`mse` as a training loss; targets are one value (or one vector) per sample."""
 
     def forward(self, pred, target):
-        target = target.reshape(pred.shape)
+        target = np.reshape(target, pred.shape)
         self._diff = pred - target
         return float(0.5 * np.sum(self._diff ** 2) / pred.shape[0])
 
     def backward(self):
+        if getattr(self, "_diff", None) is None:
+            raise RuntimeError("MSELoss.backward called before forward")
         return self._diff / self._diff.shape[0]
 
 

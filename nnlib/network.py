@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, positive_number
-from .activations import LAYER_FOR, get_activation, sigmoid
+from ._checks import as_labels, positive_number
+from .activations import LAYER_FOR, _sigmoid, get_activation
 from .layers import Dense, Layer, check_batch
-from .losses import softmax
 
 
 class Sequential:
@@ -22,11 +21,19 @@ class Sequential:
     """
 
     def __init__(self, layers):
-        layers = list(layers)
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise TypeError(f"layers must be a list of nnlib layers (Dense, ReLU, ...), got "
+                            f"{type(layers).__name__}") from None
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise TypeError("Sequential needs a non-empty list of nnlib layers (Dense, ReLU, ...)")
         self.layers = layers
         dense = [layer for layer in layers if isinstance(layer, Dense)]
+        for a, b in zip(dense[:-1], dense[1:]):
+            if a.n_out != b.n_in:
+                raise ValueError(f"layers do not fit together: {a!r} has {a.n_out} outputs but the "
+                                 f"next {b!r} expects {b.n_in} inputs")
         self.n_inputs = dense[0].n_in if dense else None
         self.n_outputs = dense[-1].n_out if dense else None
 
@@ -53,8 +60,12 @@ class Sequential:
     # -- passes ---------------------------------------------------------------------------
     def forward(self, X):
         """Apply every layer in order; ``X`` has shape ``(n_samples, n_inputs)``."""
+        return self._forward(self._checked(X))
+
+    def _forward(self, X):
+        # X already validated and in the network's dtype: fit calls this once per mini-batch
         for layer in self.layers:
-            X = layer.forward(X)
+            X = layer._forward(X)
         return X
 
     __call__ = forward
@@ -80,22 +91,22 @@ class Sequential:
         Returns shape ``(n_samples, n_classes)``; for one output, ``(n_samples, 2)`` with the
         columns P(class 0) and P(class 1).
         """
-        z = self.forward(self._checked(X))
+        z = self._forward(self._checked(X))
         if z.shape[1] == 1:
-            p1 = sigmoid(z[:, 0])
+            p1 = _sigmoid(z[:, 0])
             return np.stack([1 - p1, p1], axis=1)
-        return softmax(z)
+        e = np.exp(z - z.max(axis=1, keepdims=True))    # the stable softmax of chapter 6
+        return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         """Predicted class labels of shape ``(n_samples,)``: the most probable class."""
-        z = self.forward(self._checked(X))
+        z = self._forward(self._checked(X))
         if z.shape[1] == 1:
             return (z[:, 0] > 0).astype(np.int64)
         return np.argmax(z, axis=1)
 
     def accuracy(self, X, y):
         """Fraction of samples whose predicted class equals ``y``."""
-        from ._checks import as_labels
         X = self._checked(X)
         y = as_labels(y, "y", n_samples=X.shape[0])
         return float(np.mean(self.predict(X) == y))
@@ -115,13 +126,18 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
     ReLU-like activations and Xavier for sigmoid/tanh unless ``init`` says otherwise. One seed
     initialises the whole network reproducibly.
     """
-    sizes = list(sizes)
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 1], got "
+                        f"{type(sizes).__name__}") from None
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
     for s in sizes:
         positive_number(s, "each layer size", integer=True)
     get_activation(activation)
     get_activation(output)
+    activation, output = activation.lower(), output.lower()
     if init is None:
         init = "xavier" if activation in ("sigmoid", "tanh") else "he"
     rng = np.random.default_rng(seed)
@@ -139,6 +155,11 @@ def count_params(sizes) -> int:
 
     For the 5 -> 3 -> 7 -> 5 -> 1 network: (5+1)*3 + (3+1)*7 + (7+1)*5 + (5+1)*1 = 92.
     """
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 1], got "
+                        f"{type(sizes).__name__}") from None
     sizes = [positive_number(s, "each layer size", integer=True) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_labels, positive_number
+from ._checks import as_float_array, as_labels, positive_number, real_number
 from .activations import step
 
 
@@ -46,7 +46,7 @@ def delta_rule(xs, targets, w0: float = 0.0, lr: float = 0.1):
     if xs.shape != targets.shape:
         raise ValueError(f"xs and targets must have the same length, got {xs.size} and {targets.size}")
     positive_number(lr, "lr")
-    w = float(w0)
+    w = real_number(w0, "w0")
     ws = [w]
     for x, t in zip(xs, targets):
         w += lr * (t - w * x) * x
@@ -75,9 +75,16 @@ class Perceptron:
         #: (w, b) after each epoch of ``fit``, starting with the initial values
         self.history = [(self.w.copy(), self.b)]
 
+    def _check_X(self, X):
+        X = as_float_array(X, "X", ndim=2)
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(f"X has {X.shape[1]} features per sample but this perceptron has "
+                             f"{self.n_inputs} inputs; X must have shape (n_samples, {self.n_inputs})")
+        return X
+
     def decision_function(self, X):
         """w . x + b for each row of ``X`` (shape ``(n_samples,)``)."""
-        return weighted_sum(as_float_array(X, "X", ndim=2), self.w, self.b)
+        return weighted_sum(self._check_X(X), self.w, self.b)
 
     def predict(self, X):
         """0/1 outputs for each row of ``X``."""
@@ -89,9 +96,11 @@ class Perceptron:
         An epoch visits every example once, in order. With ``stop_when_converged`` training ends
         after the first epoch without errors.
         """
-        X = as_float_array(X, "X", ndim=2)
+        X = self._check_X(X)
         y = as_labels(y, "y", n_samples=X.shape[0], n_classes=2)
         positive_number(epochs, "epochs", integer=True)
+        if not isinstance(stop_when_converged, (bool, np.bool_)):
+            raise TypeError(f"stop_when_converged must be True or False, got {stop_when_converged!r}")
         errors = []
         for _ in range(epochs):
             n_err = 0

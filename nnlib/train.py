@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_labels, positive_number
+from ._checks import as_float_array, as_labels, positive_number
 from .layers import check_batch
-from .losses import LOSSES
+from .losses import LOSSES, SoftmaxCrossEntropy
 from .network import Sequential
 from .optim import SGD
 
@@ -68,14 +68,39 @@ class History:
 
 def evaluate(model: Sequential, X, y, loss: str = "cross_entropy"):
     """Return ``(mean loss, accuracy)`` of ``model`` on ``(X, y)`` (accuracy is NaN for ``mse``)."""
-    X = check_batch(X, model.n_inputs).astype(model.dtype, copy=False)
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be an nnlib Sequential network, got {type(model).__name__}")
     loss_fn = _loss(loss)
-    out = model.forward(X)
-    if loss == "cross_entropy":
-        y = as_labels(y, "y", n_samples=X.shape[0], n_classes=out.shape[1])
+    X, y = _checked_data(model, X, y, loss, "X", "y")
+    return _evaluate(model, X, y, loss_fn)
+
+
+def _evaluate(model, X, y, loss_fn):
+    out = model._forward(X)
+    if isinstance(loss_fn, SoftmaxCrossEntropy):
         return loss_fn.forward(out, y), float(np.mean(out.argmax(axis=1) == y))
-    target = np.asarray(y, dtype=out.dtype)
-    return loss_fn.forward(out, target), math.nan
+    return loss_fn.forward(out, y), math.nan
+
+
+def _checked_data(model, X, y, loss, x_name, y_name):
+    """Validate inputs and targets once, before any training step (cast to the model's dtype)."""
+    X = check_batch(X, model.n_inputs, x_name).astype(model.dtype, copy=False)
+    n = X.shape[0]
+    if loss == "cross_entropy":
+        if model.n_outputs == 1:
+            raise ValueError("cross-entropy needs one output (logit) per class, but the model has a "
+                             "single output; give the last layer one unit per class or use loss='mse'")
+        return X, as_labels(y, y_name, n_samples=n, n_classes=model.n_outputs, samples_of=x_name)
+    y = as_float_array(y, y_name, ndim=(1, 2)).astype(model.dtype, copy=False)
+    if y.shape[0] != n:
+        raise ValueError(f"{y_name} has {y.shape[0]} targets but {x_name} has {n} samples; they "
+                         "must have the same length")
+    k = model.n_outputs
+    if k is not None and (y.shape[1:] or (1,))[0] != k:
+        raise ValueError(f"{y_name} has shape {y.shape} but the model has {k} output(s); mse "
+                         f"targets must have shape (n_samples, {k})"
+                         + (" or (n_samples,)" if k == 1 else ""))
+    return X, y
 
 
 def _loss(name):
@@ -116,23 +141,25 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     positive_number(lr, "lr")
     if on_divergence not in ("warn", "raise"):
         raise ValueError(f"on_divergence must be 'warn' or 'raise', got {on_divergence!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function callback(epoch, model, history), got "
+                        f"{type(callback).__name__}")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
     loss_fn = _loss(loss)
-    X = check_batch(X, model.n_inputs).astype(model.dtype, copy=False)
+    # Validate everything once, here: the loop below runs on trusted arrays, without checks.
+    X, y = _checked_data(model, X, y, loss, "X", "y")
     n = X.shape[0]
     classify = loss == "cross_entropy"
-    if classify:
-        y = as_labels(y, "y", n_samples=n, n_classes=model.n_outputs)
-    else:
-        y = np.asarray(y, dtype=model.dtype)
-        if y.shape[0] != n:
-            raise ValueError(f"y has {y.shape[0]} targets but X has {n} samples")
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError("validation_data must be a pair (X_val, y_val)")
-        X_val = check_batch(validation_data[0], model.n_inputs, "X_val").astype(model.dtype, copy=False)
-        y_val = validation_data[1]
+        X_val, y_val = _checked_data(model, *validation_data, loss, "X_val", "y_val")
     optimizer = SGD(lr)
-    rng = np.random.default_rng(seed)
+    try:
+        rng = np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"seed must be an int (or None), got {seed!r}: {exc}") from None
     history = History()
 
     epoch_iter = range(1, epochs + 1)
@@ -143,13 +170,15 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
         epoch_iter = bar
 
     first_loss = None
+    forward, backward = model._forward, model.backward
     for epoch in epoch_iter:
         order = rng.permutation(n)
-        Xs, ys = X[order], y[order]
         total_loss, correct = 0.0, 0
         for step, start in enumerate(range(0, n, batch_size), 1):
-            xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
-            out = model.forward(xb)
+            # gathering each batch's rows is cheaper than copying the whole shuffled set
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            out = forward(xb)
             batch_loss = loss_fn.forward(out, yb)
             if first_loss is None:
                 first_loss = max(batch_loss, 1e-3)
@@ -160,14 +189,14 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
             if classify:
                 correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
             total_loss += batch_loss * xb.shape[0]
-            model.backward(loss_fn.backward())
+            backward(loss_fn.backward())
             optimizer.step(model)
         if history.diverged:
             break
         history.train_loss.append(total_loss / n)
         history.train_acc.append(correct / n if classify else math.nan)
         if validation_data is not None:
-            vl, va = evaluate(model, X_val, y_val, loss)
+            vl, va = _evaluate(model, X_val, y_val, _loss(loss))
             history.val_loss.append(vl)
             history.val_acc.append(va)
         if bar is not None:
