@@ -4,8 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+NPM    ?= npm
+# The site's JavaScript (MathJax, RequireJS, widget manager), copied from node_modules/ for html_static_path.
+ASSETS := vendor/static/jslib/versions.json
+# Written after a successful `make book`; tests/test_site.py reuses a build newer than every source.
+BOOK_OK := _build/.book-ok
 
-.PHONY: book test lab exercises grade bench clean venv
+.PHONY: book assets test lab exercises grade bench clean venv
 
 venv: $(STAMP)
 
@@ -17,9 +22,22 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## book: build the static site into _build/html (every notebook executed; a failing cell fails the build)
-book: $(STAMP)
-	NNLIB_WIDGETS=static MPLBACKEND=Agg $(BIN)/jupyter-book build -W -n --keep-going . \
+book: $(STAMP) $(ASSETS)
+	@rm -f $(BOOK_OK)
+	NNLIB_WIDGETS=static $(BIN)/jupyter-book build -W -n --keep-going . \
 	  || { echo "make book: the build failed; see the notebook named above and _build/html/reports/" >&2; exit 1; }
+	@touch $(BOOK_OK)
+
+## assets: install the site's JavaScript from the npm registry (versions pinned in package-lock.json)
+assets: $(ASSETS)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "make assets: npm (Node.js 18 or newer) is needed to install MathJax, RequireJS and the widget manager" >&2; exit 1; }
+	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS): node_modules/.package-lock.json tools/vendor_assets.py
+	$(PYTHON) tools/vendor_assets.py
 
 ## test: the whole test suite (nnlib unit tests, notebooks under nbval, grading, site checks)
 test: $(STAMP)
@@ -32,5 +50,5 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis .jupyter_cache
+	rm -rf _build vendor .pytest_cache .hypothesis .jupyter_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

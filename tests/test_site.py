@@ -1,0 +1,539 @@
+"""Checks of the built static site: complete, offline, and working in a real browser.
+
+The site is built once per test session with ``make book`` (the README's command: assets from
+npm, then ``NNLIB_WIDGETS=static jupyter-book build -W -n --keep-going .``). A build is reused
+when ``make book`` last succeeded after the newest source file changed, so running the tests
+right after ``make book`` costs no second build.
+
+Every check iterates over the pages ``_toc.yml`` lists (chapters, exercises, ...), so new
+chapters are tested as soon as they are added to the table of contents.
+
+Without a browser:
+  * every page in the toc was built; every local ``href``/``src`` resolves (files and anchors);
+  * no page loads a script, stylesheet or font from another site (the book works offline);
+  * the vendored MathJax, RequireJS and widget manager are the versions in package-lock.json;
+  * launch buttons (Binder, Colab, JupyterHub), the .ipynb download, the repository link and
+    the search button are on the pages.
+
+In headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright; skipped when it is
+not installed), with every request to a host other than 127.0.0.1 blocked:
+  * every page loads without a JavaScript error and without asking for an outside resource;
+  * all math is typeset by MathJax (no raw ``\\(``, ``$$`` left, no TeX error);
+  * chapter pages show their figures, and every image on a page loads;
+  * a slider panel answers a slider move with a new frame;
+  * the search page finds the landing page.
+A full-page screenshot of each page is saved as ``_build/screenshots/<page>.png``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from sphinx_external_toc.api import GlobItem, UrlItem
+from sphinx_external_toc.parsing import parse_toc_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+BOOK_OK = BUILD / ".book-ok"  # written by `make book` after a successful build
+SCREENSHOTS = BUILD / "screenshots"
+SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
+# Files that never reach the site: changing them does not make a build stale.
+NOT_SITE_SOURCES = ("tests/", "benchmarks/", ".ci/", "README.md", ".gitignore")
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+# --------------------------------------------------------------------------- the pages of the toc
+
+@dataclass(frozen=True)
+class TocPage:
+    """One page listed in ``_toc.yml``: its docname (``chapters/01_neuron``) and source file."""
+
+    docname: str
+    source: Path
+
+    @property
+    def html(self) -> Path:
+        return HTML / f"{self.docname}.html"
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.source.suffix == ".ipynb"
+
+    @property
+    def is_chapter(self) -> bool:
+        return self.docname.startswith("chapters/")
+
+
+def _source_of(docname: str) -> Path:
+    for suffix in SOURCE_SUFFIXES:
+        if (ROOT / f"{docname}{suffix}").is_file():
+            return ROOT / f"{docname}{suffix}"
+    raise FileNotFoundError(f"_toc.yml lists {docname!r} but there is no {docname}.ipynb/.md/.rst")
+
+
+def toc_pages() -> list[TocPage]:
+    """The pages of ``_toc.yml`` in reading order (globs expanded, external URLs left out)."""
+    site_map = parse_toc_yaml(ROOT / "_toc.yml")
+    order: list[str] = []
+
+    def visit(docname: str) -> None:
+        if docname in order:
+            return
+        order.append(docname)
+        for subtree in site_map[docname].subtrees:
+            for item in subtree.items:
+                if isinstance(item, UrlItem):
+                    continue
+                if isinstance(item, GlobItem):
+                    matches = sorted({str(p.relative_to(ROOT).with_suffix("")).replace(os.sep, "/")
+                                      for suffix in SOURCE_SUFFIXES
+                                      for p in ROOT.glob(f"{item}{suffix}")})
+                    for match in matches:
+                        if match not in order:
+                            order.append(match)
+                    continue
+                visit(str(item))
+
+    visit(site_map.root.docname)
+    return [TocPage(name, _source_of(name)) for name in order]
+
+
+PAGES = toc_pages()
+PAGE_IDS = [page.docname for page in PAGES]
+NOTEBOOK_PAGES = [page for page in PAGES if page.is_notebook]
+
+
+# ------------------------------------------------------------------------------ building the site
+
+def _site_sources() -> list[Path] | None:
+    """Every file the site is built from (what git tracks or would track, minus tests and the
+    like); ``None`` when git cannot tell, in which case the site is always rebuilt."""
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    names = [name for name in listing.split("\0") if name]
+    return [ROOT / name for name in names
+            if not name.startswith(NOT_SITE_SOURCES) and (ROOT / name).is_file()]
+
+
+def _build_is_fresh() -> bool:
+    sources = _site_sources()
+    if sources is None or not BOOK_OK.is_file() or not HTML.is_dir():
+        return False
+    newest_source = max(path.stat().st_mtime for path in sources)
+    return BOOK_OK.stat().st_mtime > newest_source
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """``_build/html``, built by ``make book`` unless an up-to-date successful build exists."""
+    BUILD.mkdir(exist_ok=True)
+    # One build even when pytest-xdist runs several workers: the others wait and reuse it.
+    with open(BUILD / ".site-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _build_is_fresh():
+            if shutil.which("make") is None:
+                pytest.fail("`make` is needed to build the site (`make book`)")
+            result = subprocess.run(["make", "book"], cwd=ROOT, capture_output=True, text=True)
+            if result.returncode != 0:
+                tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+                pytest.fail(f"`make book` failed (exit code {result.returncode}):\n{tail}",
+                            pytrace=False)
+    return HTML
+
+
+# --------------------------------------------------------------------------------- HTML scanning
+
+class _Scan(HTMLParser):
+    """Start tags (with attributes) and element ids of one HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        self.tags.append((tag, values))
+        if "id" in values:
+            self.ids.add(values["id"])
+        if tag == "a" and "name" in values:
+            self.ids.add(values["name"])
+
+    handle_startendtag = handle_starttag
+
+
+@functools.cache
+def scan(path: Path) -> _Scan:
+    parser = _Scan()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser
+
+
+def _is_external(url: str) -> bool:
+    """True for URLs that leave the site (``https://...``, ``//host/...``, ``mailto:``...)."""
+    return bool(urlsplit(url).scheme) or url.startswith("//")
+
+
+def _site_html_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*.html")
+                  if not path.relative_to(root).parts[0].startswith(("_static", "_sources")))
+
+
+# --------------------------------------------------------------------------------- static checks
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_toc_page_is_built(site: Path, page: TocPage) -> None:
+    assert page.html.is_file(), f"{page.source.name} is in _toc.yml but {page.html} was not built"
+    assert scan(page.html).tags, f"{page.html} is empty"
+
+
+def test_site_has_landing_search_and_index_pages(site: Path) -> None:
+    for name in ("index.html", "search.html", "genindex.html", "searchindex.js"):
+        assert (site / name).is_file(), f"the build did not write {name}"
+
+
+def test_every_internal_link_resolves(site: Path) -> None:
+    broken = []
+    for html_file in _site_html_files(site):
+        for tag, attrs in scan(html_file).tags:
+            for attr in ("href", "src"):
+                url = attrs.get(attr, "").strip()
+                if not url or _is_external(url):
+                    continue
+                parts = urlsplit(url)
+                target = (html_file.parent / unquote(parts.path)).resolve() if parts.path else html_file
+                where = f"{html_file.relative_to(site)}: <{tag} {attr}={url!r}>"
+                if not target.is_relative_to(site.resolve()):
+                    broken.append(f"{where} points outside the site")
+                    continue
+                if target.is_dir():
+                    target = target / "index.html"
+                if not target.is_file():
+                    broken.append(f"{where}: {target.relative_to(site.resolve())} does not exist")
+                elif parts.fragment and target.suffix == ".html" \
+                        and unquote(parts.fragment) not in scan(target).ids:
+                    broken.append(f"{where}: no id {parts.fragment!r} in {target.name}")
+    assert not broken, "broken links in the built site:\n" + "\n".join(broken)
+
+
+def test_no_page_loads_scripts_or_styles_from_another_site(site: Path) -> None:
+    remote = []
+    for html_file in _site_html_files(site):
+        for tag, attrs in scan(html_file).tags:
+            rel = attrs.get("rel", "").lower().split()
+            if tag == "script" and _is_external(attrs.get("src", "")):
+                remote.append(f"{html_file.relative_to(site)}: <script src={attrs['src']!r}>")
+            elif tag == "link" and _is_external(attrs.get("href", "")) and {
+                    "stylesheet", "preload", "modulepreload", "icon", "prefetch"} & set(rel):
+                remote.append(f"{html_file.relative_to(site)}: <link rel={attrs['rel']!r} "
+                              f"href={attrs['href']!r}>")
+    # Not even inline scripts may name a CDN (e.g. a loader that fetches a library on demand).
+    cdn = re.compile(r"(?:unpkg\.com|cdn\.jsdelivr\.net|cdnjs\.cloudflare\.com)[^\s\"'<>]*")
+    for html_file in _site_html_files(site):
+        for match in sorted(set(cdn.findall(html_file.read_text(encoding="utf-8")))):
+            remote.append(f"{html_file.relative_to(site)}: names the CDN {match}")
+    # Stylesheets must not pull fonts or styles from elsewhere either.
+    css_url = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])(?!data:)((?:https?:)?//[^'")\s]+)""")
+    for css in sorted(site.rglob("*.css")):
+        for match in css_url.finditer(css.read_text(encoding="utf-8", errors="replace")):
+            remote.append(f"{css.relative_to(site)}: loads {match.group(1)}")
+    assert not remote, "the site must work offline, but it loads:\n" + "\n".join(remote)
+
+
+def test_vendored_javascript_matches_package_lock(site: Path) -> None:
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
+    served = json.loads((site / "_static" / "jslib" / "versions.json").read_text(encoding="utf-8"))
+    assert set(served) == {"mathjax", "requirejs", "@jupyter-widgets/html-manager"}
+    for package, info in served.items():
+        assert info["version"] == lock[f"node_modules/{package}"]["version"], package
+    assert served["mathjax"]["version"].startswith("3.")
+    for path in ("mathjax/tex-mml-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+                 "requirejs/require.js", "html-manager/embed-amd.js"):
+        assert (site / "_static" / "jslib" / path).is_file(), f"_static/jslib/{path} is missing"
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _links(page: TocPage) -> list[str]:
+    return [attrs["href"] for tag, attrs in scan(page.html).tags if tag == "a" and "href" in attrs]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_repository_issue_and_search_buttons(site: Path, page: TocPage) -> None:
+    repo_url = _config()["repository"]["url"].rstrip("/")
+    links = _links(page)
+    assert repo_url in links, f"{page.docname}: no link to the repository {repo_url}"
+    assert any(link.startswith(f"{repo_url}/issues/new") for link in links), \
+        f"{page.docname}: no 'open an issue' button"
+    classes = " ".join(attrs.get("class", "") for _, attrs in scan(page.html).tags)
+    assert "search-button" in classes, f"{page.docname}: no search button"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES or [pytest.param(None, marks=pytest.mark.skip(
+    reason="_toc.yml lists no notebook yet; launch and download buttons are on notebook pages"))],
+    ids=[page.docname for page in NOTEBOOK_PAGES] or ["no-notebook"])
+def test_notebook_page_has_launch_and_download_buttons(site: Path, page: TocPage) -> None:
+    config = _config()
+    repo = config["repository"]
+    launch = config["launch_buttons"]
+    owner_repo = urlsplit(repo["url"]).path.strip("/")
+    notebook = f"{repo.get('path_to_book') or ''}{page.docname}.ipynb".lstrip("/")
+    links = _links(page)
+    expected = {
+        "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{repo['branch']}?urlpath=",
+        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{repo['branch']}/{notebook}",
+        "JupyterHub": f"{launch['jupyterhub_url'].rstrip('/')}/hub/user-redirect/git-pull?repo=",
+    }
+    for name, prefix in expected.items():
+        assert any(link.startswith(prefix) and notebook in link for link in links), \
+            f"{page.docname}: no {name} launch button (a link starting {prefix!r} to {notebook})"
+    downloads = [link for link in links if link.endswith(f"_sources/{page.docname}.ipynb")]
+    assert downloads, f"{page.docname}: no 'download .ipynb' button"
+    downloaded = (page.html.parent / downloads[0]).resolve()
+    assert "cells" in json.loads(downloaded.read_text(encoding="utf-8")), \
+        f"{downloads[0]} is not a notebook"
+
+
+# ----------------------------------------------------------------------------------- the browser
+
+def _chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path):
+    """The built site served over HTTP on 127.0.0.1 (a free port) from a background thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """A headless Chromium with a fresh profile; skipped when Debian's chromium is missing."""
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("browser tests need Debian's chromium (/usr/bin/chromium): "
+                    "`apt-get install chromium` (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@dataclass
+class Visit:
+    """A page opened in the browser and what happened while it loaded."""
+
+    page: object
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    blocked: list[tuple[str, str]] = field(default_factory=list)  # (resource type, url)
+    failed: list[str] = field(default_factory=list)  # local requests that failed or 4xx/5xx
+
+
+@contextlib.contextmanager
+def open_page(browser, url: str):
+    """Open ``url`` with every non-local request blocked; wait until MathJax is done."""
+    page = browser.new_page()
+    visit = Visit(page)
+
+    def route(route) -> None:
+        request = route.request
+        if urlsplit(request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            visit.blocked.append((request.resource_type, request.url))
+            route.abort()
+
+    def on_console(message) -> None:
+        # Browsers ask every server for /favicon.ico on their own; no page refers to it.
+        if message.type == "error" and \
+                urlsplit(message.location.get("url") or "").path != "/favicon.ico":
+            visit.console_errors.append(f"{message.text} (at {message.location.get('url')})")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            visit.failed.append(f"HTTP {response.status} {response.url}")
+
+    def on_request_failed(request) -> None:
+        if urlsplit(request.url).hostname in LOCAL_HOSTS:
+            visit.failed.append(f"{request.failure} {request.url}")
+
+    page.route("**/*", route)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
+    page.on("response", on_response)
+    page.on("requestfailed", on_request_failed)
+    try:
+        page.goto(url, wait_until="load")
+        page.evaluate("""async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await MathJax.startup.promise;
+            }
+        }""")
+        page.wait_for_load_state("networkidle")
+        yield visit
+    finally:
+        page.close()
+
+
+MATH_REPORT_JS = r"""() => {
+    const math = [...document.querySelectorAll('.math')];
+    const untypeset = math.filter(el => !el.querySelector('mjx-container'))
+                          .map(el => el.textContent.trim().slice(0, 80));
+    const errors = [...document.querySelectorAll('mjx-merror')]
+                       .map(el => el.getAttribute('data-mjx-error') || el.textContent);
+    const article = (document.querySelector('article') || document.body).cloneNode(true);
+    article.querySelectorAll('pre, code, script, style, textarea, mjx-container, .highlight')
+           .forEach(el => el.remove());
+    const text = article.textContent;
+    const raw = ['\\(', '\\)', '\\[', '\\]', '$$', '\\begin{']
+                    .filter(delimiter => text.includes(delimiter));
+    return {n_math: math.length, n_typeset: document.querySelectorAll('mjx-container').length,
+            untypeset, errors, raw};
+}"""
+
+IMAGES_JS = """() => [...document.querySelectorAll('article img')].map(img => ({
+    src: img.getAttribute('src').slice(0, 80), loaded: img.complete && img.naturalWidth > 0}))"""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_page_in_browser(browser, site_url: str, page: TocPage) -> None:
+    with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
+        shot = SCREENSHOTS / f"{page.docname}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        visit.page.screenshot(path=str(shot), full_page=True, animations="disabled")
+
+        outside = [f"{kind} {url}" for kind, url in visit.blocked
+                   if kind in ("script", "stylesheet", "font")]
+        assert not outside, f"{page.docname} tried to load from another site:\n" + "\n".join(outside)
+        assert not visit.page_errors, f"{page.docname}: JavaScript errors:\n" + "\n".join(visit.page_errors)
+        assert not visit.console_errors, \
+            f"{page.docname}: errors in the console:\n" + "\n".join(visit.console_errors)
+        assert not visit.failed, f"{page.docname}: requests failed:\n" + "\n".join(visit.failed)
+
+        math = visit.page.evaluate(MATH_REPORT_JS)
+        if math["n_math"]:
+            assert math["n_typeset"] >= math["n_math"], f"{page.docname}: MathJax did not run"
+        assert not math["untypeset"], f"{page.docname}: math left untypeset: {math['untypeset']}"
+        assert not math["errors"], f"{page.docname}: TeX errors: {math['errors']}"
+        assert not math["raw"], f"{page.docname}: raw TeX delimiters {math['raw']} in the text"
+
+        images = visit.page.evaluate(IMAGES_JS)
+        broken = [image["src"] for image in images if not image["loaded"]]
+        assert not broken, f"{page.docname}: images that did not load: {broken}"
+        if page.is_chapter:
+            assert images, f"{page.docname}: a chapter page without a single figure"
+
+
+def _has_range_input(page: TocPage) -> bool:
+    return page.html.is_file() and any(
+        tag == "input" and attrs.get("type", "").lower() == "range"
+        for tag, attrs in scan(page.html).tags)
+
+
+PANEL_JS = """() => {
+    const slider = document.querySelector('input[type=range]');
+    let panel = slider.parentElement;
+    while (panel && !panel.querySelector('img')) panel = panel.parentElement;
+    if (!panel) return null;
+    const img = panel.querySelector('img');
+    img.setAttribute('data-test-panel-image', '');
+    slider.setAttribute('data-test-panel-slider', '');
+    return {min: +slider.min, max: +slider.max, step: +(slider.step || 1), value: +slider.value,
+            src: img.src};
+}"""
+
+
+def test_static_slider_panel_responds(browser, site_url: str, site: Path) -> None:
+    with_panel = next((page for page in PAGES if _has_range_input(page)), None)
+    if with_panel is None:
+        pytest.skip("no page in _toc.yml has a slider panel (<input type=range>) yet; "
+                    "this check runs once a chapter with an nnlib.widgets panel is listed")
+    with open_page(browser, f"{site_url}/{with_panel.docname}.html") as visit:
+        page = visit.page
+        start = page.evaluate(PANEL_JS)
+        assert start is not None, f"{with_panel.docname}: the slider has no image next to it"
+        assert start["src"].startswith("data:image/png;base64,"), start["src"][:60]
+        slider = page.locator("[data-test-panel-slider]")
+        image = page.locator("[data-test-panel-image]")
+
+        slider.focus()
+        slider.press("End" if start["value"] < start["max"] else "Home")
+        page.wait_for_function(
+            "old => document.querySelector('[data-test-panel-image]').src !== old",
+            arg=start["src"], timeout=5000)
+        moved = image.get_attribute("src")
+        assert moved.startswith("data:image/png;base64,") and moved != start["src"]
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "new frame not shown"
+
+        # Back to the starting value with the arrow keys: the first frame comes back.
+        slider.press("Home")
+        for _ in range(round((start["value"] - start["min"]) / start["step"])):
+            slider.press("ArrowRight")
+        assert float(slider.input_value()) == start["value"]
+        assert image.get_attribute("src") == start["src"], "the frame depends on the slider path"
+        assert not visit.page_errors, visit.page_errors
+        assert not visit.console_errors, visit.console_errors
+
+
+def test_search_finds_the_landing_page(browser, site_url: str) -> None:
+    root = PAGES[0]
+    with open_page(browser, f"{site_url}/{root.docname}.html") as visit:
+        title = visit.page.locator("article h1").first.text_content()
+    word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
+    with open_page(browser, f"{site_url}/search.html?q={word}") as visit:
+        visit.page.wait_for_selector("#search-results ul.search li a", timeout=10000)
+        hits = visit.page.eval_on_selector_all("#search-results ul.search li a",
+                                               "links => links.map(a => a.getAttribute('href'))")
+        assert any(hit.split("#")[0].split("?")[0].endswith(f"{root.docname}.html") for hit in hits), \
+            f"searching {word!r} did not find {root.docname}: {hits}"
+        assert not visit.page_errors, visit.page_errors
+        assert not visit.console_errors, visit.console_errors
