@@ -6,8 +6,11 @@ up and down and watch the loss,
 
     dL/dtheta  ~  (L(theta + eps) - L(theta - eps)) / (2 eps),
 
-then report the relative error |analytic - numeric| / max(|analytic| + |numeric|, tiny). In
-float64, errors below about 1e-6 mean the gradient is right; 1e-2 or more means it is wrong.
+then report the relative error ||analytic - numeric|| / (||analytic|| + ||numeric||) of each
+array (Euclidean norms). In float64, errors below about 1e-6 mean the gradient is right; 1e-2 or
+more means it is wrong. Norms rather than entry-by-entry ratios: a finite difference carries a
+round-off error of about 1e-10, which is a large *relative* error for an entry that is itself
+tiny (a near-saturated sigmoid unit, say), and would flag a correct gradient as wrong.
 """
 from __future__ import annotations
 
@@ -46,12 +49,13 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 
 def relative_error(a, b) -> float:
-    """max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-12): 0 for identical arrays, at most 1."""
+    """||a - b|| / max(||a|| + ||b||, 1e-12) (Euclidean norms): 0 for identical arrays, at most 1."""
     a, b = as_float_array(a, "a", allow_empty=True), as_float_array(b, "b", allow_empty=True)
     if a.shape != b.shape:
         raise ValueError(f"a has shape {a.shape} but b has shape {b.shape}; compare arrays of the "
                          "same shape")
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12), initial=0.0))
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
 @dataclass
