@@ -37,5 +37,9 @@ from .network import MLP, Sequential, count_params
 from .neuron import Perceptron, delta_rule, perceptron_output, weighted_sum
 from .optim import SGD, Descent, gradient_descent
 from .train import DivergenceError, DivergenceWarning, History, evaluate, fit
+from .datasets import (DigitsData, load_digits, load_mnist, logic_gate, make_2d, read_idx,
+                       snack_example, sports_events, train_val_test_split)
+from .widgets import Choice, Panel, Slider
+from . import datasets, plotting, widgets  # noqa: E402  (modules, for nnlib.plotting.* etc.)
 
 __version__ = "1.0.0"
