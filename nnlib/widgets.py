@@ -75,6 +75,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 from PIL import Image as _PILImage
 
 __all__ = ["Slider", "Choice", "Panel", "StaticExport", "widget_mode"]
@@ -714,20 +715,32 @@ class _Redrawer:
         self.background = None
 
     def _overlay(self) -> list:
-        """The artists drawn over the background: each axes' children from its first dynamic one on."""
+        """The artists drawn over the background, in drawing order.
+
+        In each axes: the dynamic artists, and every artist matplotlib draws after one of them
+        (higher z-order) that overlaps the region the dynamic artist may paint (its clip box, or
+        the whole figure if it is not clipped). A title above the axes, for instance, stays in the
+        background; a legend inside them is redrawn.
+        """
         dyn = {id(a) for a in self.dynamic}
+        renderer = self.fig.canvas.get_renderer()
         out = []
         for ax in sorted(self.fig.axes, key=lambda a: a.zorder):
             children = sorted((c for c in ax.get_children() if c is not ax.patch),
                               key=lambda c: c.zorder)
-            first = next((k for k, c in enumerate(children) if id(c) in dyn), None)
-            if first is None:
-                continue
-            for c in children[first:]:
-                # an axis stays in the background unless it draws inside the axes (grid, inner ticks)
-                if isinstance(c, self._skip[0]) and not _axis_draws_inside(c):
-                    continue
-                out.append(c)
+            regions = []
+            for c in children:
+                if id(c) in dyn:
+                    clipped = c.get_clip_on() and c.get_clip_box() is not None
+                    regions.append(c.get_clip_box() if clipped else self.fig.bbox)
+                    out.append(c)
+                elif regions:
+                    if isinstance(c, self._skip[0]):
+                        # an axis stays in the background unless it draws inside the axes
+                        if _axis_draws_inside(c):
+                            out.append(c)
+                    elif _overlaps_any(c, renderer, regions):
+                        out.append(c)
         return out
 
     def __call__(self) -> None:
@@ -755,6 +768,19 @@ class _Redrawer:
             ax.stale = False
 
 
+def _overlaps_any(artist, renderer, regions) -> bool:
+    """Whether ``artist``'s window extent (2 px margin) may touch any of the display-space boxes."""
+    try:
+        ext = artist.get_window_extent(renderer)
+    except Exception:  # an artist without a usable extent is treated as overlapping
+        return True
+    if not np.all(np.isfinite(ext.extents)):
+        return True
+    x0, y0, x1, y1 = ext.extents
+    box = Bbox.from_extents(x0 - 2, y0 - 2, x1 + 2, y1 + 2)
+    return any(box.overlaps(r) for r in regions)
+
+
 def _axis_draws_inside(axis) -> bool:
     """True if a matplotlib Axis draws inside the axes area (visible grid lines or inward ticks)."""
     ticks = axis.get_major_ticks(1) + axis.get_minor_ticks(1)
@@ -776,8 +802,10 @@ def _encode_png(rgba: np.ndarray, *, static: bool) -> bytes:
     Opaque frames are stored as RGB. ``static=False`` (live mode) compresses lightly, for speed;
     ``static=True`` compresses more, for a smaller page. Both are lossless: the pixels are equal.
     """
-    arr = rgba[..., :3] if np.all(rgba[..., 3] == 255) else rgba
+    height, width = rgba.shape[:2]
+    im = _PILImage.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1)
+    if np.all(rgba[..., 3] == 255):
+        im = im.convert("RGB")
     buf = io.BytesIO()
-    _PILImage.fromarray(np.ascontiguousarray(arr)).save(
-        buf, format="png", compress_level=6 if static else 1)
+    im.save(buf, format="png", compress_level=6 if static else 1)
     return buf.getvalue()
