@@ -1,9 +1,10 @@
 """pytest plugin that records nbval's verdict for every notebook cell (used by ``tools.grade``).
 
-``tools.grade`` copies this file as ``conftest.py`` next to the notebook it grades and runs
-``pytest --nbval`` there. At the end of the session the plugin writes ``cell-results.json`` beside
-this file: one entry per code cell (nbval's ``cell_num``, counting code cells from 0) with the
-outcome, the exception the kernel raised (name and message), and the outputs expected and produced.
+``tools.grade`` copies this file as ``conftest.py`` into the folder holding the notebooks it grades
+and runs ``pytest --nbval`` there. At the end of the session the plugin writes
+``cell-results.json`` beside this file: one entry per code cell (the notebook's folder name and
+nbval's ``cell_num``, counting code cells from 0) with the outcome, the exception the kernel
+raised (name and message), and the outputs expected and produced.
 """
 import json
 from pathlib import Path
@@ -34,7 +35,8 @@ def pytest_runtest_makereport(item, call):
     cell_num = getattr(item, "cell_num", None)
     if cell_num is None or (report.when != "call" and report.passed):
         return
-    entry = _results.setdefault(cell_num, {"cell_num": cell_num})
+    notebook = Path(str(item.fspath)).parent.name
+    entry = _results.setdefault((notebook, cell_num), {"notebook": notebook, "cell_num": cell_num})
     if report.when == "call" or report.failed or report.skipped:
         failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
         entry["outcome"] = "failed" if failed else ("skipped" if report.skipped else "passed")

@@ -23,6 +23,7 @@ container or a throw-away account.
 Usage::
 
     python -m tools.grade student.ipynb [--solution solutions/05_activations.ipynb] [--json report.json]
+    python -m tools.grade submissions/*.ipynb        # a whole class in one run
 
 or from Python::
 
@@ -47,8 +48,8 @@ from pathlib import Path
 
 import nbformat
 
-from tools.exercises import (ROOT, SOLUTIONS_DIR, cell_info, cell_role, read, solution_paths,
-                             strip_solution, tasks)
+from tools.exercises import (ROOT, SOLUTIONS_DIR, ExerciseFormatError, cell_info, cell_role, read,
+                             solution_paths, strip_solution, tasks)
 
 PLUGIN = Path(__file__).with_name("_nbval_plugin.py")
 #: nbval's comment markers; in a student's answer they would change how the cell is run.
@@ -242,45 +243,60 @@ def _reason(result: dict | None, role: str) -> str:
     return prefix + (message.splitlines()[0] if message else "the cell failed")
 
 
-def run_nbval(nb, timeout: int = DEFAULT_CELL_TIMEOUT, keep: Path | None = None) -> dict[int, dict]:
-    """Run ``pytest --nbval`` on ``nb`` in a temporary folder; return the results by code-cell number."""
+def run_nbval(notebooks, timeout: int = DEFAULT_CELL_TIMEOUT) -> list[dict[int, dict]]:
+    """Run ``pytest --nbval`` on each notebook (one pytest session, a fresh kernel per notebook,
+    each in its own temporary folder); return, per notebook, the results by code-cell number.
+
+    A notebook missing from the results (its run exceeded the overall time limit) gets ``{}``.
+    """
     with tempfile.TemporaryDirectory(prefix="nnlib-grade-") as tmp:
         folder = Path(tmp)
-        notebook = folder / "graded.ipynb"
-        notebook.write_text(nbformat.writes(nb, version=4), encoding="utf-8")
-        if keep is not None:
-            shutil.copyfile(notebook, keep)
+        paths = []
+        for index, nb in enumerate(notebooks):
+            sub = folder / f"n{index:03d}"
+            sub.mkdir()
+            paths.append(sub / "graded.ipynb")
+            paths[-1].write_text(nbformat.writes(nb, version=4), encoding="utf-8")
         shutil.copyfile(PLUGIN, folder / "conftest.py")
         (folder / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
-        n_code = sum(c.cell_type == "code" for c in nb.cells)
+        n_code = sum(c.cell_type == "code" for nb in notebooks for c in nb.cells)
         # Only nbval and our recorder: no plugin installed in the environment (a random test
         # order, coverage, hypothesis) may change how the cells run, or slow the start-up.
-        cmd = [sys.executable, "-m", "pytest", str(notebook), "-p", "nbval.plugin",
-               "--nbval", "--nbval-current-env",
-               "-o", "addopts=", "-p", "no:cacheprovider", "-q", "--color=no",
-               f"--nbval-cell-timeout={timeout}", "-W", "ignore::DeprecationWarning"]
+        cmd = [sys.executable, "-m", "pytest", *map(str, paths), "-p", "nbval.plugin",
+               "--nbval", "--nbval-current-env", "-o", "addopts=", "-p", "no:cacheprovider",
+               "-q", "--color=no", f"--nbval-cell-timeout={timeout}", "-W", "ignore::DeprecationWarning"]
         env = dict(os.environ, MPLBACKEND="Agg", NNLIB_WIDGETS="static", JUPYTER_PLATFORM_DIRS="1",
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-        env.pop("PYTEST_ADDOPTS", None)
-        env.pop("PYTEST_XDIST_WORKER", None)
+        for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST"):
+            env.pop(name, None)
         try:
             proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True,
-                                  timeout=60 + timeout * max(n_code, 1))
-        except subprocess.TimeoutExpired:
-            return {}
+                                  timeout=60 + 10 * len(notebooks) + timeout * max(n_code, 1))
+            output = proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            output = str(exc)
         results_file = folder / "cell-results.json"
         if not results_file.exists():
-            raise GradingError("nbval did not run; pytest said:\n" + (proc.stdout + proc.stderr)[-2000:])
+            if "Timeout" in output or "timed out" in output:
+                return [{} for _ in notebooks]
+            raise GradingError("nbval did not run; pytest said:\n" + output[-2000:])
         results = json.loads(results_file.read_text(encoding="utf-8"))
-    return {r["cell_num"]: r for r in results}
+    by_notebook = [{} for _ in notebooks]
+    for entry in results:
+        by_notebook[int(entry["notebook"][1:])][entry["cell_num"]] = entry
+    return by_notebook
 
 
-def grade(path, solution=None, timeout: int = DEFAULT_CELL_TIMEOUT, keep: Path | None = None) -> Report:
-    """Grade the notebook at ``path``; return a :class:`Report` (nothing is printed).
+@dataclass
+class _Prepared:
+    path: Path
+    solution: Path
+    tasks: list
+    notebook: object
+    missing: list
 
-    ``solution`` picks the reference notebook explicitly; ``timeout`` is the limit per cell in
-    seconds; ``keep`` saves the notebook that was run, for inspection.
-    """
+
+def _prepare(path, solution=None) -> _Prepared:
     path = Path(path)
     try:
         student = nbformat.read(str(path), as_version=4)
@@ -289,24 +305,28 @@ def grade(path, solution=None, timeout: int = DEFAULT_CELL_TIMEOUT, keep: Path |
     except Exception as exc:  # not JSON, not a notebook
         raise GradingError(f"{path} is not a readable Jupyter notebook: {exc}") from None
     solution = Path(solution) if solution is not None else find_solution(student, path)
-    reference = read(solution)
+    try:
+        reference = read(solution)
+    except FileNotFoundError:
+        raise GradingError(f"solution notebook {solution} not found") from None
     task_list = tasks(reference, solution.stem)
     nb, missing = build_graded_notebook(reference, student, task_list)
+    return _Prepared(path, solution, task_list, nb, missing)
 
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+
+def _report(prepared: _Prepared, results: dict[int, dict]) -> Report:
+    code_cells = [c for c in prepared.notebook.cells if c.cell_type == "code"]
     number = {c.id: i for i, c in enumerate(code_cells)}
-    results = run_nbval(nb, timeout=timeout, keep=keep)
     problems = []
     if not results:
-        problems.append(f"grading stopped: the notebook ran longer than its time limit")
+        problems.append("grading stopped: the notebook ran longer than its time limit")
     for cell in code_cells:
         r = results.get(number[cell.id])
         if cell_role(cell) == "setup" and r is not None and r.get("outcome") == "failed":
             problems.append(f"setup cell {cell.id} failed: {_reason(r, 'setup')}")
-
     report_tasks = []
-    for task in task_list:
-        if task.task in missing:
+    for task in prepared.tasks:
+        if task.task in prepared.missing:
             report_tasks.append(TaskResult(task.task, task.title, False,
                                            "no answer cell for this task in the submission "
                                            "(deleted, or its cell metadata removed)"))
@@ -319,27 +339,57 @@ def grade(path, solution=None, timeout: int = DEFAULT_CELL_TIMEOUT, keep: Path |
                 reason = _reason(r, role)
                 break
         report_tasks.append(TaskResult(task.task, task.title, not reason, reason))
-    return Report(str(path), _display(solution), report_tasks, problems)
+    return Report(str(prepared.path), _display(prepared.solution), report_tasks, problems)
+
+
+def grade_many(paths, solution=None, timeout: int = DEFAULT_CELL_TIMEOUT,
+               keep_dir: Path | None = None) -> list[Report]:
+    """Grade several submissions in one pytest session (a fresh kernel for each); one
+    :class:`Report` per path, in order. ``keep_dir`` saves each notebook that was run there."""
+    prepared = [_prepare(p, solution) for p in paths]
+    if keep_dir is not None:
+        Path(keep_dir).mkdir(parents=True, exist_ok=True)
+        for p in prepared:
+            (Path(keep_dir) / f"{p.path.stem}.graded.ipynb").write_text(
+                nbformat.writes(p.notebook, version=4), encoding="utf-8")
+    results = run_nbval([p.notebook for p in prepared], timeout=timeout)
+    return [_report(p, r) for p, r in zip(prepared, results)]
+
+
+def grade(path, solution=None, timeout: int = DEFAULT_CELL_TIMEOUT, keep_dir: Path | None = None) -> Report:
+    """Grade the notebook at ``path``; return a :class:`Report` (nothing is printed).
+
+    ``solution`` picks the reference notebook explicitly; ``timeout`` is the limit per cell in
+    seconds; ``keep_dir`` saves the notebook that was run, for inspection.
+    """
+    return grade_many([path], solution=solution, timeout=timeout, keep_dir=keep_dir)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.grade",
-                                     description="Grade an exercise notebook against its reference solution.")
-    parser.add_argument("notebook", type=Path, help="the student's .ipynb file")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.grade",
+        description="Grade exercise notebooks against their reference solutions. Exit status: "
+                    "0 all tasks passed, 1 a task failed, 2 a file could not be graded.")
+    parser.add_argument("notebooks", type=Path, nargs="+", metavar="notebook",
+                        help="the student's .ipynb file (several: graded in one run)")
     parser.add_argument("--solution", type=Path, help="reference notebook (default: found automatically)")
     parser.add_argument("--timeout", type=int, default=DEFAULT_CELL_TIMEOUT, help="seconds allowed per cell")
-    parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
-    parser.add_argument("--keep-notebook", type=Path, help="save the notebook that was run here")
+    parser.add_argument("--json", type=Path, help="also write the report as JSON to this file "
+                                                   "(a list of reports for several notebooks)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="save the notebooks that were run here")
     args = parser.parse_args(argv)
     try:
-        report = grade(args.notebook, solution=args.solution, timeout=args.timeout, keep=args.keep_notebook)
-    except GradingError as exc:
+        reports = grade_many(args.notebooks, solution=args.solution, timeout=args.timeout,
+                             keep_dir=args.keep)
+    except (GradingError, ExerciseFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(report.text())
+    print("\n\n".join(r.text() for r in reports))
     if args.json:
-        args.json.write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 0 if report.passed else 1
+        data = [r.to_dict() for r in reports]
+        args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=1,
+                                        ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0 if all(r.passed for r in reports) else 1
 
 
 if __name__ == "__main__":
