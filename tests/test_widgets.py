@@ -231,6 +231,26 @@ def test_changes_outside_the_dynamic_artists_are_drawn():
         assert np.array_equal(p.render_rgba(s=s), full_draw(setup, update, s=s))
 
 
+def test_update_that_replaces_artists_is_drawn_correctly():
+    """Removing and re-adding an artist in update (fill_between) is slower but still exact."""
+    def setup(fig):
+        ax = fig.add_subplot()
+        line, = ax.plot([], [], color="k", label="boundary")
+        ax.set(xlim=(-3, 3), ylim=(-3, 3), title="half-plane", xlabel="x", ylabel="y")
+        ax.legend(loc="upper left")
+        return {"ax": ax, "line": line, "fill": None}
+
+    def update(st, w):
+        if st["fill"] is not None:
+            st["fill"].remove()
+        st["line"].set_data(X, w * X)
+        st["fill"] = st["ax"].fill_between(X, w * X, 3, color="C1", alpha=0.3, label="class 1")
+
+    p = Panel(setup, update, [Slider("w", -1, 1, 0.5, value=0.5)], mode="live")
+    for w in (0.5, -1.0, 1.0, 0.5):
+        assert np.array_equal(p.render_rgba(w=w), full_draw(setup, update, w=w))
+
+
 def test_png_has_no_metadata_and_is_deterministic():
     a = line_panel().render(w=0.5, b=0.5)
     b = line_panel().render(w=0.5, b=0.5)
