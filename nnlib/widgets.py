@@ -623,7 +623,7 @@ class Panel:
                 ctl = f'<select id="{cid}">{opts}</select>'
             rows.append(f'<div style="margin:.15em 0"><label for="{cid}" style="display:inline-block;'
                         f'min-width:9em">{label}</label>{ctl}</div>')
-        w, h = self._pixel_size()
+        w, h = _PILImage.open(io.BytesIO(frames[first])).size
         alt = html.escape(alt, quote=True)
         src = "data:image/png;base64," + base64.b64encode(frames[first]).decode("ascii")
         caption = (f'<p style="font-size:.85em;opacity:.75;margin:.2em 0">{html.escape(note)}</p>'
@@ -639,9 +639,6 @@ class Panel:
             f'var pid = "{pid}", n = {n};\n'
             f"{_JS}}})();</script>"
         )
-
-    def _pixel_size(self) -> tuple[int, int]:
-        return int(round(self.figsize[0] * self.dpi)), int(round(self.figsize[1] * self.dpi))
 
     def _default_alt(self) -> str:
         fig = self.figure
