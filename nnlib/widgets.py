@@ -199,7 +199,8 @@ class Slider:
         i = int(round(pos))
         if not 0 <= i < self._n or abs(pos - i) > 1e-6:
             raise ValueError(f"Slider {self.name!r}: {value!r} is not one of its values "
-                             f"{self.min:g}, {self._at(1):g}, ..., {self.max:g} (step {self.step:g})")
+                             f"{self.min:g}, {self._at(1):g}, ..., {self.max:g} "
+                             f"(step {self.step:g})")
         return i
 
     def snap(self, value: float) -> float | int:
@@ -375,7 +376,8 @@ class Panel:
             raise ValueError(f"control names must be distinct, got {names}")
         if (not isinstance(figsize, (tuple, list)) or len(figsize) != 2
                 or not all(_is_number(s) and s > 0 for s in figsize)):
-            raise ValueError(f"figsize must be (width, height) in inches, both positive, got {figsize!r}")
+            raise ValueError("figsize must be (width, height) in inches, both positive, "
+                             f"got {figsize!r}")
         if not _is_number(dpi) or not 10 <= dpi <= 400:
             raise ValueError(f"dpi must be a number between 10 and 400, got {dpi!r}")
         if mode is None:
@@ -401,7 +403,8 @@ class Panel:
     # ----------------------------------------------------------------- rendering (both modes)
     def _check_static_values(self, static_values: dict) -> dict:
         if not isinstance(static_values, dict):
-            raise TypeError(f"static_values must be a dict {{name: [values]}}, got {static_values!r}")
+            raise TypeError("static_values must be a dict {name: [values]}, "
+                            f"got {static_values!r}")
         by_name = {c.name: c for c in self.controls}
         out = {}
         for name, vals in static_values.items():
@@ -467,7 +470,8 @@ class Panel:
         start = time.perf_counter()
         first = self.render(**self.values)     # a typical slider move, timed
         elapsed = time.perf_counter() - start
-        continuous = (elapsed < 0.1) if self.continuous_update is None else bool(self.continuous_update)
+        continuous = (elapsed < 0.1 if self.continuous_update is None
+                      else bool(self.continuous_update))
         style = {"description_width": "initial"}
         wctl = {}
         for c in self.controls:
@@ -509,7 +513,7 @@ class Panel:
 
     # ----------------------------------------------------------------- static mode
     def _plan(self, budget: int) -> tuple[str, list[list[int]]]:
-        """The layout and, per control, the grid indices the static page offers (<= budget frames)."""
+        """The layout and, per control, the grid indices the static page offers (<= budget)."""
         chosen = [self.static_values.get(c.name, list(range(len(c)))) for c in self.controls]
         if math.prod(len(ix) for ix in chosen) <= budget:
             return "grid", chosen
@@ -525,7 +529,8 @@ class Panel:
             if not cand:
                 raise ValueError(
                     f"the static page of this panel needs {total(chosen)} frames, more than its "
-                    f"budget of {budget} (max_frames={self.max_frames}, max_bytes={self.max_bytes}); "
+                    f"budget of {budget} (max_frames={self.max_frames}, "
+                    f"max_bytes={self.max_bytes}); "
                     "pass fewer values with static_values={name: [...]}, or use a smaller "
                     "figsize/dpi")
             k = max(cand, key=lambda j: len(chosen[j]))
@@ -616,13 +621,14 @@ class Panel:
                 ctl = (f'<input type="range" id="{cid}" min="0" max="{len(chosen[k]) - 1}" '
                        f'step="1" value="{start[k]}" style="width:260px;vertical-align:middle">'
                        f'<output id="{pid}-o{k}" for="{cid}" style="margin-left:.6em;'
-                       f'font-variant-numeric:tabular-nums">{html.escape(labels[k][start[k]])}</output>')
+                       f'font-variant-numeric:tabular-nums">'
+                       f'{html.escape(labels[k][start[k]])}</output>')
             else:
                 opts = "".join(f'<option value="{j}"{" selected" if j == start[k] else ""}>'
                                f"{html.escape(t)}</option>" for j, t in enumerate(labels[k]))
                 ctl = f'<select id="{cid}">{opts}</select>'
-            rows.append(f'<div style="margin:.15em 0"><label for="{cid}" style="display:inline-block;'
-                        f'min-width:9em">{label}</label>{ctl}</div>')
+            rows.append(f'<div style="margin:.15em 0"><label for="{cid}" '
+                        f'style="display:inline-block;min-width:9em">{label}</label>{ctl}</div>')
         w, h = _PILImage.open(io.BytesIO(frames[first])).size
         alt = html.escape(alt, quote=True)
         src = "data:image/png;base64," + base64.b64encode(frames[first]).decode("ascii")
@@ -648,7 +654,7 @@ class Panel:
 
     # ----------------------------------------------------------------- display
     def show(self) -> None:
-        """Display the panel: ipywidgets in live mode, the precomputed HTML widget in static mode."""
+        """Display the panel: ipywidgets in live mode, the precomputed HTML widget when static."""
         from IPython.display import HTML, display
 
         if self.mode == "static":
@@ -809,7 +815,8 @@ def _encode_png(rgba: np.ndarray, *, static: bool) -> bytes:
     ``static=True`` compresses more, for a smaller page. Both are lossless: the pixels are equal.
     """
     height, width = rgba.shape[:2]
-    im = _PILImage.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1)
+    im = _PILImage.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba),
+                              "raw", "RGBA", 0, 1)
     if np.all(rgba[..., 3] == 255):
         im = im.convert("RGB")
     buf = io.BytesIO()
