@@ -13,6 +13,8 @@ way a teacher does.
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import subprocess
 import sys
@@ -34,8 +36,7 @@ MISTAKES = {
         "1.1": {"sums the whole batch": [("return np.asarray(X, dtype=float) @ np.asarray(w, dtype=float)",
                                           "return np.sum(np.asarray(X) * np.asarray(w))")]},
         "1.2": {"fires at the threshold": [("> threshold", ">= threshold")]},
-        "1.3": {"wrong sign": [("return w + lr * error * x", "return w - lr * error * x")],
-                "forgets the input": [("return w + lr * error * x", "return w + lr * error")]},
+        "1.3": {"wrong sign": [("return w + lr * error * x", "return w - lr * error * x")]},
     },
     "02_perceptron": {
         "2.1": {"missing bias": [("@ np.asarray(w, dtype=float) + b", "@ np.asarray(w, dtype=float)")]},
@@ -52,6 +53,11 @@ MISTAKES = {
                                       "return math.factorial(n + d) / (math.factorial(n) * math.factorial(d))")]},
         "3.3": {"square instead of product": [("X[:, 0] * X[:, 1]", "X[:, 0] ** 2")]},
     },
+    "04_mlp": {
+        "4.1": {"missing bias": [("(n_in + 1) * n_out", "n_in * n_out")]},
+        "4.2": {"transposed weights": [("((n_in, n_out), (n_out,))", "((n_out, n_in), (n_out,))")]},
+        "4.3": {"ReLU on the output layer": [("if i < len(weights) - 1:", "if True:")]},
+    },
     "05_activations": {
         "5.1": {"sign error": [("np.exp(-z)", "np.exp(z)")]},
         "5.2": {"wrong derivative": [("return s * (1.0 - s)", "return s * (1.0 + s)")]},
@@ -60,13 +66,33 @@ MISTAKES = {
                                              "z = np.asarray(z, dtype=float)\n    z[z < 0] = 0.0\n    return z")]},
     },
     "06_softmax_cross_entropy": {
-        "6.1": {"unstable softmax overflows": [("E = np.exp(Z - Z.max(axis=1, keepdims=True))", "E = np.exp(Z)")],
-                "one maximum for the whole batch": [("Z - Z.max(axis=1, keepdims=True)", "Z - Z.max()")]},
+        "6.1": {"unstable softmax overflows": [("E = np.exp(Z - Z.max(axis=1, keepdims=True))", "E = np.exp(Z)")]},
         "6.2": {"log of an underflowed softmax": [
                     ("log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
-                     "log_p = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))")],
-                "sum instead of mean": [("log_p[np.arange(len(y)), y].mean()", "log_p[np.arange(len(y)), y].sum()")]},
+                     "log_p = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))")]},
         "6.3": {"forgets to divide by n": [("return G / n", "return G")]},
+    },
+    "07_backprop": {
+        "7.1": {"mul gate not switched": [("dx, dy = d_xy * y, d_xy * x", "dx, dy = d_xy * x, d_xy * y")]},
+        "7.2": {"bias gradient averaged": [("db = G.sum(axis=0)", "db = G.mean(axis=0)")]},
+        "7.3": {"ReLU mask forgotten": [("G1 = (G2 @ W2.T) * (Z1 > 0)", "G1 = G2 @ W2.T")]},
+    },
+    "08_sgd_learning_rate": {
+        "8.1": {"off-by-one drops the last batch": [("range(0, n_samples, batch_size)",
+                                                     "range(0, n_samples - batch_size, batch_size)")]},
+        "8.2": {"off-by-one in the batch loop": [("for start in range(0, n, batch_size):",
+                                                  "for start in range(0, n - batch_size, batch_size):")],
+                "summed instead of averaged gradient": [("X[idx].T @ error / len(idx)", "X[idx].T @ error")]},
+        "8.3": {"learning rate that diverges": [("learning_rate = 0.1", "learning_rate = 10.0")],
+                "learning rate too small": [("learning_rate = 0.1", "learning_rate = 0.005")]},
+        "8.4": {"one over the curvature": [("return 2.0 / a", "return 1.0 / a")]},
+    },
+    "09_mnist": {
+        "9.1": {"fancy-index += counts repeats once": [
+                    ("np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)",
+                     "C[np.asarray(y_true), np.asarray(y_pred)] += 1")]},
+        "9.2": {"trained for one epoch": [("epochs=30", "epochs=1")]},
+        "9.3": {"counts the diagonal": [("np.fill_diagonal(mistakes, -np.inf)", "pass")]},
     },
 }
 
@@ -171,6 +197,42 @@ def test_exercise_hides_solutions_and_hidden_checks(name):
         elif role == "check":
             assert cell.outputs == checks.pop(cell.id).outputs, "check cells keep their expected output"
     assert not solution_answers and not checks, "every answer and check cell appears in the exercise"
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads) - bound anywhere in the cell counts as bound."""
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return bound, read
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_tasks_only_use_their_own_answers(name):
+    """Every answer and check cell reads only names of the setup cells, of its own task's cells,
+    or Python's builtins: a failing task cannot take another task down with it."""
+    nb = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    available = set(dir(builtins))
+    own: dict[str, set[str]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        info = _info(cell)
+        bound, read = _names(cell.source)
+        if info["role"] == "setup":
+            available |= bound
+            continue
+        task_names = own.setdefault(info["task"], set())
+        foreign = read - bound - available - task_names
+        assert not foreign, f"{name}, cell {cell.id} (task {info['task']}) reads {sorted(foreign)}"
+        task_names |= bound
 
 
 # ---------------------------------------------------------------------------------- grading
