@@ -49,6 +49,15 @@ lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
 	$(BIN)/jupyter lab
 
+## exercises: regenerate exercises/ from solutions/ (deterministic; never edit exercises/ by hand)
+exercises: $(STAMP)
+	$(BIN)/python -m tools.exercises
+
+## grade: grade a submission against its reference solution: make grade NB=path/to/student.ipynb
+grade: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/student.ipynb (several: NB=\"a.ipynb b.ipynb\")" >&2; exit 2; }
+	$(BIN)/python -m tools.grade $(NB)
+
 clean:
 	rm -rf _build vendor .pytest_cache .hypothesis .jupyter_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
