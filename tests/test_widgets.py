@@ -231,6 +231,54 @@ def test_changes_outside_the_dynamic_artists_are_drawn():
         assert np.array_equal(p.render_rgba(s=s), full_draw(setup, update, s=s))
 
 
+def test_figure_texts_are_redrawn_without_a_full_redraw():
+    """A suptitle changed by update is a dynamic artist: exact pixels, background drawn once."""
+    def setup(fig):
+        ax = fig.add_subplot()
+        line, = ax.plot([], [], label="w·x")
+        ax.set(xlim=(-3, 3), ylim=(-6, 6), title="line", xlabel="x", ylabel="w·x")
+        ax.legend()
+        return line, fig.suptitle("")
+
+    def update(state, w):
+        line, sup = state
+        line.set_data(X, w * X)
+        sup.set_text(f"w = {w:.1f}")
+
+    p = Panel(setup, update, [Slider("w", -2, 2, 0.5, value=1.0)], mode="live")
+    for w in (1.0, -2.0, 0.5, 2.0):
+        assert np.array_equal(p.render_rgba(w=w), full_draw(setup, update, w=w))
+    assert p._redraw.rebuilds == 1
+
+
+def test_two_axes_panel():
+    """Two subplots: history-independent frames that match a full redraw (up to a few edge
+    pixels where one axes' redrawn spine touches the other's tick labels)."""
+    def setup(fig):
+        ax1, ax2 = fig.subplots(1, 2)
+        l1, = ax1.plot([], [], label="w·x")
+        l2, = ax2.semilogy([], [], color="C3", label="|w|·x²")
+        ax1.set(xlim=(-3, 3), ylim=(-6, 6), title="line", xlabel="x", ylabel="w·x")
+        ax2.set(xlim=(0, 3), ylim=(1e-3, 1e2), title="log", xlabel="x", ylabel="|w|·x²")
+        ax1.legend(), ax2.legend()
+        return l1, l2
+
+    def update(state, w):
+        l1, l2 = state
+        l1.set_data(X, w * X)
+        l2.set_data(X[X > 0], abs(w) * X[X > 0] ** 2 + 1e-3)
+
+    p = Panel(setup, update, [Slider("w", -2, 2, 0.5, value=1.0)], mode="live")
+    first = p.render_rgba(w=-2.0)
+    for w in (1.0, 0.5, 2.0):
+        frame = p.render_rgba(w=w)
+        ref = full_draw(setup, update, w=w)
+        assert np.mean(np.any(frame != ref, axis=2)) < 1e-3
+        assert np.abs(frame.astype(int) - ref).max() < 128
+    assert np.array_equal(p.render_rgba(w=-2.0), first)
+    assert p._redraw.rebuilds == 1
+
+
 def test_update_that_replaces_artists_is_drawn_correctly():
     """Removing and re-adding an artist in update (fill_between) is slower but still exact."""
     def setup(fig):
