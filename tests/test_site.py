@@ -1,9 +1,9 @@
 """Checks of the built static site: complete, offline, and working in a real browser.
 
 The site is built once per test session with ``make book`` (the README's command: assets from
-npm, then ``NNLIB_WIDGETS=static jupyter-book build -W -n --keep-going .``). A build is reused
-when ``make book`` last succeeded after the newest source file changed, so running the tests
-right after ``make book`` costs no second build.
+npm, then ``NNLIB_WIDGETS=static jupyter-book build --all -W -n --keep-going .``). A build is
+reused when ``make book`` last succeeded after the newest source file changed, so running the
+tests right after ``make book`` costs no second build.
 
 Every check iterates over the pages ``_toc.yml`` lists (chapters, exercises, ...), so new
 chapters are tested as soon as they are added to the table of contents.
@@ -492,7 +492,7 @@ PANEL_JS = """() => {
 }"""
 
 
-def test_static_slider_panel_responds(browser, site_url: str, site: Path) -> None:
+def test_static_slider_panel_responds(browser, site_url: str) -> None:
     with_panel = next((page for page in PAGES if _has_range_input(page)), None)
     if with_panel is None:
         pytest.skip("no page in _toc.yml has a slider panel (<input type=range>) yet; "
