@@ -269,29 +269,35 @@ def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: 
                                    color=VALUE_COLOR, zorder=3))
         grad_texts.append(ax.text(cx, cy - 0.3, grad, ha="center", va="center", fontsize=9,
                                   color=GRAD_COLOR, zorder=3))
-    bend = 0.0  # how far curved arrows reach below the rows, for the axis limits
+    # Arrows run from the right edge of an input's box to the left edge of the gate's box (end
+    # points computed here: clipping arrows to the boxes would make every redraw much slower).
+    bend = height / 2  # how far curved arrows reach below the rows, for the axis limits
     for node in order:
         child = index[id(node)]
-        seen = {}
-        for parent in node.parents:
+        (cx, cy), seen = centres[child], {}
+        n_in = len(node.parents)
+        for k, parent in enumerate(node.parents):
             p = index[id(parent)]
-            repeat = seen.get(p, 0)
+            (px, py), repeat = centres[p], seen.get(p, 0)
             seen[p] = repeat + 1
-            if node.parents.count(parent) > 1:     # the same input used twice: two curved arrows
-                rad = 0.3 if repeat % 2 == 0 else -0.3
-            elif grid[child][0] - grid[p][0] > 1:  # skips a column: bend around the boxes between
+            # arrow heads of a gate's inputs meet its box side by side, first input on top
+            end_y = cy + 0.25 * ((n_in - 1) / 2 - k)
+            start, end, rad = (px + width / 2, py), (cx - width / 2, end_y), 0.0
+            if node.parents.count(parent) > 1:     # the same input used twice: parallel arrows
+                shift = 0.2 if repeat % 2 == 0 else -0.2
+                start, end = (start[0], py + shift), (end[0], cy + shift)
+            elif grid[child][0] - grid[p][0] > 1:  # skips a column: bend below the boxes between
+                start = (px + width / 2 - 0.25, py - height / 2)
+                end = (cx - width / 2 + 0.25, cy - height / 2)
                 rad = 0.3
-                bend = max(bend, 0.15 * (centres[child][0] - centres[p][0]))
-            else:
-                rad = 0.0
-            ax.add_patch(FancyArrowPatch(centres[p], centres[child], patchA=boxes[p],
-                                         patchB=boxes[child], arrowstyle="-|>", mutation_scale=14,
+                bend = max(bend, height / 2 + 0.5 * rad * (end[0] - start[0]))
+            ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14,
                                          connectionstyle=f"arc3,rad={rad}", lw=1.3, color="0.25",
-                                         zorder=1))
+                                         shrinkA=1, shrinkB=1, zorder=1))
     xs = [c[0] for c in centres]
     ys = [c[1] for c in centres]
     ax.set_xlim(min(xs) - width / 2 - 0.3, max(xs) + width / 2 + 0.3)
-    ax.set_ylim(min(ys) - max(height / 2, bend) - 0.2, max(ys) + height / 2 + 0.4)
+    ax.set_ylim(min(ys) - bend - 0.2, max(ys) + height / 2 + 0.4)
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_title(title)
