@@ -13,6 +13,7 @@ is too large. ``fit`` then stops, sets ``history.diverged`` and explains this in
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -103,6 +104,23 @@ def _checked_data(model, X, y, loss, x_name, y_name):
     return X, y
 
 
+_THREADPOOLS = None
+
+
+def _one_blas_thread():
+    """A context in which BLAS (numpy's matrix products) runs on one thread (via threadpoolctl)."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _THREADPOOLS = ThreadpoolController()   # found once: listing the libraries is slow
+        except Exception:  # threadpoolctl missing or unable to inspect this platform
+            _THREADPOOLS = False
+    if _THREADPOOLS is False:
+        return contextlib.nullcontext()
+    return _THREADPOOLS.limit(limits=1, user_api="blas")
+
+
 def _loss(name):
     if name not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {name!r}")
@@ -133,6 +151,10 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     on_divergence : ``"warn"`` (stop, flag it in the history and warn) or ``"raise"``.
     callback : optional ``callback(epoch, model, history)`` called after each epoch (e.g. to take
         snapshots for an animation).
+
+    Inputs are validated once, before the first step. During training the matrix products run on
+    one BLAS thread, which is as fast as several for networks of this size and stays fast when
+    other programs keep the processor busy.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be an nnlib Sequential network, got {type(model).__name__}")
@@ -169,40 +191,45 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
         bar = tqdm(epoch_iter, desc="training", unit="epoch")
         epoch_iter = bar
 
-    first_loss = None
-    forward, backward = model._forward, model.backward
-    for epoch in epoch_iter:
-        order = rng.permutation(n)
-        total_loss, correct = 0.0, 0
-        for step, start in enumerate(range(0, n, batch_size), 1):
-            # gathering each batch's rows is cheaper than copying the whole shuffled set
-            idx = order[start:start + batch_size]
-            xb, yb = X[idx], y[idx]
-            out = forward(xb)
-            batch_loss = loss_fn.forward(out, yb)
-            if first_loss is None:
-                first_loss = max(batch_loss, 1e-3)
-            if not math.isfinite(batch_loss) or batch_loss > EXPLOSION_FACTOR * first_loss:
-                history.diverged = True
-                history.message = _diverged(epoch, step, lr, batch_loss)
+    # One BLAS thread: for these small matrices it is as fast as several, and it avoids the
+    # huge slowdowns of BLAS threads competing with other busy processes for the cores.
+    # Floating-point overflow is not reported as a warning: a blown-up loss is caught below
+    # and explained in the history instead.
+    with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        first_loss = None
+        forward, backward = model._forward, model.backward
+        for epoch in epoch_iter:
+            order = rng.permutation(n)
+            total_loss, correct = 0.0, 0
+            for step, start in enumerate(range(0, n, batch_size), 1):
+                # gathering each batch's rows is cheaper than copying the whole shuffled set
+                idx = order[start:start + batch_size]
+                xb, yb = X[idx], y[idx]
+                out = forward(xb)
+                batch_loss = loss_fn.forward(out, yb)
+                if first_loss is None:
+                    first_loss = max(batch_loss, 1e-3)
+                if not math.isfinite(batch_loss) or batch_loss > EXPLOSION_FACTOR * first_loss:
+                    history.diverged = True
+                    history.message = _diverged(epoch, step, lr, batch_loss)
+                    break
+                if classify:
+                    correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+                total_loss += batch_loss * xb.shape[0]
+                backward(loss_fn.backward())
+                optimizer.step(model)
+            if history.diverged:
                 break
-            if classify:
-                correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-            total_loss += batch_loss * xb.shape[0]
-            backward(loss_fn.backward())
-            optimizer.step(model)
-        if history.diverged:
-            break
-        history.train_loss.append(total_loss / n)
-        history.train_acc.append(correct / n if classify else math.nan)
-        if validation_data is not None:
-            vl, va = _evaluate(model, X_val, y_val, _loss(loss))
-            history.val_loss.append(vl)
-            history.val_acc.append(va)
-        if bar is not None:
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-        if callback is not None:
-            callback(epoch, model, history)
+            history.train_loss.append(total_loss / n)
+            history.train_acc.append(correct / n if classify else math.nan)
+            if validation_data is not None:
+                vl, va = _evaluate(model, X_val, y_val, _loss(loss))
+                history.val_loss.append(vl)
+                history.val_acc.append(va)
+            if bar is not None:
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+            if callback is not None:
+                callback(epoch, model, history)
 
     if bar is not None:
         bar.close()
