@@ -472,3 +472,63 @@ def draw_network(sizes, *, ax=None, activations=None, title: str = "A fully conn
     ax.set_axis_off()
     ax.set_title(title)
     return ax
+
+
+def tile_images(images, ncols: int, *, gap: int = 1, fill: float = np.nan):
+    """Lay equally sized images side by side in one 2-D array (chapters 8 and 9).
+
+    ``images`` has shape ``(n, h, w)``; the result has shape
+    ``(nrows * (h + gap) - gap, ncols * (w + gap) - gap)`` with ``nrows = ceil(n / ncols)``,
+    image ``k`` in row ``k // ncols`` and column ``k % ncols``. Gaps and empty cells hold
+    ``fill``; NaN is drawn in the colour map's "bad" colour (``cmap.set_bad("0.8")`` gives grey
+    separators). A single ``imshow`` of the result shows every image on one colour scale with one
+    colour bar, and redraws much faster in a slider panel than one axes per image: chapter 8 tiles
+    the maps of the hidden units this way, chapter 9 the first-layer weights of the MNIST network.
+
+    Example: 16 weight vectors of 784 pixels as a 4×4 mosaic of 28×28 images::
+
+        mosaic = tile_images(W[:, :16].T.reshape(16, 28, 28), ncols=4)
+        ax.imshow(mosaic, cmap="RdBu_r", vmin=-v, vmax=v)
+    """
+    images = as_float_array(images, "images", ndim=3, finite=False)
+    ncols = positive_number(ncols, "ncols", integer=True)
+    gap = positive_number(gap, "gap", integer=True, allow_zero=True)
+    n, h, w = images.shape
+    if n == 0:
+        raise ValueError("images is empty; pass at least one image of shape (h, w)")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), fill, dtype=np.float64)
+    for k in range(n):
+        r, c = divmod(k, ncols)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = images[k]
+    return out
+
+
+def hidden_unit_maps(model, points, resolution: int, layer: int = 0):
+    """What each unit of a hidden layer computes over the plane (chapter 8's playground).
+
+    ``points`` are the ``resolution**2`` points of a :func:`grid_2d` grid (shape
+    ``(resolution**2, 2)``); ``layer`` counts the hidden layers from 0 (the first one). Returns
+    the activations of that layer's units, shape ``(n_units, resolution, resolution)``; map ``j``
+    row ``r`` column ``c`` is unit ``j``'s output at ``x_1 = xs[c]``, ``x_2 = ys[r]``, so
+    ``imshow(maps[j], origin="lower", extent=extent)`` draws it the right way up.
+    """
+    positive_number(resolution, "resolution", integer=True)
+    points = as_float_array(points, "points", ndim=2)
+    if points.shape != (resolution * resolution, 2):
+        raise ValueError(f"points must have shape ({resolution * resolution}, 2) for a "
+                         f"{resolution}x{resolution} grid (see grid_2d), got {points.shape}")
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer < 0:
+        raise ValueError(f"layer must be an int >= 0 (0 is the first hidden layer), got {layer!r}")
+    from .layers import Dense
+    outs = layer_outputs(model, points)
+    # a hidden layer's output is the output of the activation that follows a (non-final) Dense
+    hidden = [outs[i + 1] for i in range(len(model.layers) - 1)
+              if isinstance(model.layers[i], Dense) and not isinstance(model.layers[i + 1], Dense)
+              and i + 1 < len(model.layers) - 1]
+    if layer >= len(hidden):
+        raise ValueError(f"the model has {len(hidden)} hidden layer(s) with an activation; "
+                         f"layer={layer} does not exist (count from 0)")
+    act = hidden[layer]
+    return act.T.reshape(act.shape[1], resolution, resolution)
