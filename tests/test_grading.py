@@ -175,6 +175,24 @@ def test_exercises_are_in_sync_with_solutions(tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.parametrize("breakage, message", [
+    (lambda cell: setattr(cell, "source", cell.source.replace(END, "")), "never closed"),
+    (lambda cell: setattr(cell, "source", cell.source.replace(BEGIN, "").replace(END, "")),
+     "needs a ### BEGIN SOLUTION"),
+    (lambda cell: cell.metadata.pop("nnlib"), "need metadata nnlib.role"),
+])
+def test_generator_rejects_malformed_solutions(breakage, message, tmp_path):
+    """A solution notebook that breaks the format is refused with a message naming the cell."""
+    nb = nbformat.read(SOLUTIONS / f"{NOTEBOOKS[0]}.ipynb", as_version=4)
+    breakage(next(c for c in nb.cells if _info(c).get("role") == "answer"))
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(nb, str(tmp_path / "solutions" / f"{NOTEBOOKS[0]}.ipynb"))
+    proc = subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(tmp_path / "solutions"),
+                           "--out", str(tmp_path / "exercises")], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and message in proc.stderr and "cell" in proc.stderr, proc.stderr
+    assert not list((tmp_path / "exercises").glob("*.ipynb")), "nothing is written from a broken solution"
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_exercise_hides_solutions_and_hidden_checks(name):
     solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
@@ -346,3 +364,16 @@ def test_cli_exit_status(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tools.grade", str(bad)], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "not a readable Jupyter notebook" in proc.stderr
+
+
+def test_runaway_answer_times_out_alone(tmp_path):
+    """An answer that never returns is stopped after the per-cell time limit; it fails its own
+    task and the grader carries on with the others."""
+    nb = submission("05_activations", "5.2", [("return s * (1.0 - s)", "while True:\n        pass")])
+    path = write(nb, tmp_path, "05_activations-loop")
+    out = tmp_path / "loop.json"
+    proc = subprocess.run([sys.executable, "-m", "tools.grade", str(path), "--timeout", "15",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, proc.stdout
+    assert "timed out" in report["tasks"][1]["reason"] and proc.returncode == 1

@@ -224,12 +224,12 @@ def _reason(result: dict | None, role: str) -> str:
     message = result.get("message", "")
     if "Timeout" in message:
         return prefix + f"timed out ({message.splitlines()[0]})"
-    if result.get("xfail_reason"):
-        return prefix + "not run properly: an earlier cell timed out"
     if ename == "NotImplementedError":
         return prefix + "NotImplementedError: replace `raise NotImplementedError` with your answer"
     if ename:
         return prefix + (f"{ename}: {evalue}" if evalue else ename)
+    if result.get("xfail_reason"):
+        return prefix + "not run properly: an earlier cell timed out"
     if message.startswith("Cell outputs differ"):
         expected, got = result.get("expected", {}), result.get("got", {})
         shown = got.get("stdout", "")
