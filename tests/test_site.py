@@ -148,6 +148,17 @@ def _build_is_fresh() -> bool:
     return BOOK_OK.stat().st_mtime > newest_source
 
 
+def _build_failure(result: subprocess.CompletedProcess) -> str:
+    """The build's warnings and errors, then its last lines (colours and kernel chatter removed)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line)
+             for line in (result.stdout + "\n" + result.stderr).splitlines()]
+    lines = [line for line in lines if line.strip() and "[IPKernelApp]" not in line]
+    problems = [line for line in lines if re.search(r"WARNING|ERROR|Error|Traceback", line)]
+    return (f"`make book` failed (exit code {result.returncode}).\n"
+            + ("Warnings and errors:\n" + "\n".join(problems[:40]) + "\n" if problems else "")
+            + "Last lines:\n" + "\n".join(lines[-15:]))
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     """``_build/html``, built by ``make book`` unless an up-to-date successful build exists."""
@@ -160,9 +171,7 @@ def site() -> Path:
                 pytest.fail("`make` is needed to build the site (`make book`)")
             result = subprocess.run(["make", "book"], cwd=ROOT, capture_output=True, text=True)
             if result.returncode != 0:
-                tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
-                pytest.fail(f"`make book` failed (exit code {result.returncode}):\n{tail}",
-                            pytrace=False)
+                pytest.fail(_build_failure(result), pytrace=False)
     return HTML
 
 
@@ -378,9 +387,23 @@ class Visit:
     failed: list[str] = field(default_factory=list)  # local requests that failed or 4xx/5xx
 
 
+# Saved ipywidgets (e.g. a progress bar) are drawn by the widget manager after the page loaded.
+WIDGETS_RENDERED_JS = """() => [...document.querySelectorAll(
+        'script[type="application/vnd.jupyter.widget-view+json"]')]
+    .every(view => view.parentElement.querySelector('.jupyter-widgets'))"""
+
+# MathJax typesets after the page loaded, then its web fonts arrive.
+TYPESET_JS = """async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        await MathJax.startup.promise;
+    }
+    await document.fonts.ready;
+}"""
+
+
 @contextlib.contextmanager
 def open_page(browser, url: str):
-    """Open ``url`` with every non-local request blocked; wait until MathJax is done."""
+    """Open ``url`` with every non-local request blocked; wait for widgets, math and fonts."""
     page = browser.new_page()
     visit = Visit(page)
 
@@ -412,13 +435,9 @@ def open_page(browser, url: str):
     page.on("response", on_response)
     page.on("requestfailed", on_request_failed)
     try:
-        page.goto(url, wait_until="load")
-        page.evaluate("""async () => {
-            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-                await MathJax.startup.promise;
-            }
-        }""")
-        page.wait_for_load_state("networkidle")
+        page.goto(url, wait_until="load")  # scripts, stylesheets and images are in
+        page.wait_for_function(WIDGETS_RENDERED_JS, timeout=15000)
+        page.evaluate(TYPESET_JS)
         yield visit
     finally:
         page.close()
