@@ -60,6 +60,10 @@ grade: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/student.ipynb (several: NB=\"a.ipynb b.ipynb\")" >&2; exit 2; }
 	$(BIN)/python -m tools.grade $(NB)
 
+## bench: training speed of nnlib vs scikit-learn (and PyTorch if installed); MNIST from NNLIB_DATA_DIR
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_training.py
+
 clean:
 	rm -rf _build vendor .pytest_cache .hypothesis .jupyter_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -101,7 +101,7 @@ class Dense(Layer):
             raise ValueError(f"grad must have the shape of this layer's last output "
                              f"{(self._X.shape[0], self.n_out)}, got {np.shape(grad)}")
         np.matmul(self._X.T, grad, out=self.dW)
-        np.sum(grad, axis=0, out=self.db)
+        grad.sum(axis=0, out=self.db)
         return grad @ self.W.T if need_input_grad else None
 
     def __repr__(self):
