@@ -97,11 +97,13 @@ def toc_pages() -> list[TocPage]:
     site_map = parse_toc_yaml(ROOT / "_toc.yml")
     order: list[str] = []
 
-    def visit(docname: str) -> None:
+    def visit(key: str) -> None:
+        # `file: chapters/01_neuron` and `file: chapters/01_neuron.ipynb` name the same page.
+        docname = next((key[:-len(suffix)] for suffix in SOURCE_SUFFIXES if key.endswith(suffix)), key)
         if docname in order:
             return
         order.append(docname)
-        for subtree in site_map[docname].subtrees:
+        for subtree in site_map[key].subtrees:
             for item in subtree.items:
                 if isinstance(item, UrlItem):
                     continue
