@@ -267,6 +267,16 @@ def execute_solution(path: Path, timeout: int = 180) -> None:
     nb = read(path)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    for cell in nb.cells:  # the kernel may split one print into several chunks: store one output
+        merged = []
+        for out in cell.get("outputs", []):
+            if (merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] += out["text"]
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
     tasks(nb, Path(path).stem)
     Path(path).write_bytes(dumps(nb).encode("utf-8"))
 
