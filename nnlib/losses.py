@@ -163,29 +163,29 @@ class SoftmaxCrossEntropy:
     """
 
     def __init__(self):
-        self._idx = np.arange(0)
+        self._row_starts = np.arange(0)
         self._p = self._grad = None
 
     def forward(self, logits, labels):
-        n = logits.shape[0]
-        if self._idx.shape[0] != n:
-            self._idx = np.arange(n)          # row indices, reused while the batch size stays
-        idx = self._idx
+        n, k = logits.shape
+        if self._row_starts.shape[0] != n or self._row_starts[-1:].tolist() != [(n - 1) * k]:
+            self._row_starts = np.arange(n) * k   # reused while the batch shape stays the same
+        true_class = self._row_starts + labels    # flat index of each sample's true-class entry
         e = logits - logits.max(axis=1, keepdims=True)
-        picked = e[idx, labels]               # shifted logit of each sample's true class
+        picked = e.ravel()[true_class]            # shifted logit of each sample's true class
         np.exp(e, out=e)
         s = e.sum(axis=1, keepdims=True)
         loss = float(np.log(s).sum() - picked.sum()) / n
-        e /= s                                # probabilities p = softmax(logits)
-        self._p, self._labels, self._grad = e, labels, None
+        e /= s                                    # probabilities p = softmax(logits)
+        self._p, self._true_class, self._grad = e, true_class, None
         return loss
 
     def backward(self):
         if self._grad is None:
             if self._p is None:
                 raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
-            g = self._p                       # fused gradient (p - onehot) / n, in place
-            g[self._idx, self._labels] -= 1.0
+            g = self._p                           # fused gradient (p - onehot) / n, in place
+            g.ravel()[self._true_class] -= 1.0
             g /= g.shape[0]
             self._grad = g
         return self._grad

@@ -44,6 +44,31 @@ class SGD:
         for p, g in zip(model.params, model.grads):
             _update(p, g, lr)
 
+    def _stepper(self, model):
+        """A function doing ``self.step(model)``, with the per-array work done once, here.
+
+        For the training loop, which takes thousands of steps with the same arrays: it assumes
+        that ``model.params`` and ``model.grads`` keep referring to the same arrays.
+        """
+        lr = self.lr
+        plan = []
+        for p, g in zip(model.params, model.grads):
+            axpy = _AXPY.get(p.dtype)
+            if (axpy is not None and g.dtype == p.dtype and p.flags.c_contiguous
+                    and p.flags.aligned and p.flags.writeable and g.flags.c_contiguous
+                    and p.shape == g.shape):
+                plan.append((axpy, g.reshape(-1), p.reshape(-1)))   # flat views, made once
+            else:
+                plan.append((None, g, p))
+
+        def step():
+            for axpy, g, p in plan:
+                if axpy is not None:
+                    axpy(g, p, a=-lr)
+                else:
+                    p -= lr * g
+        return step
+
     def __repr__(self):
         return f"SGD(lr={self.lr})"
 

@@ -198,13 +198,14 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", under="ignore"):
         first_loss = None
         forward, backward = model._forward, model.backward
+        sgd_step = optimizer._stepper(model)
         for epoch in epoch_iter:
             order = rng.permutation(n)
             total_loss, correct = 0.0, 0
             for step, start in enumerate(range(0, n, batch_size), 1):
                 # gathering each batch's rows is cheaper than copying the whole shuffled set
                 idx = order[start:start + batch_size]
-                xb, yb = X[idx], y[idx]
+                xb, yb = X.take(idx, axis=0), y.take(idx, axis=0)
                 out = forward(xb)
                 batch_loss = loss_fn.forward(out, yb)
                 if first_loss is None:
@@ -217,7 +218,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
                     correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
                 total_loss += batch_loss * xb.shape[0]
                 backward(loss_fn.backward())
-                optimizer.step(model)
+                sgd_step()
             if history.diverged:
                 break
             history.train_loss.append(total_loss / n)
@@ -230,6 +231,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
                 bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
             if callback is not None:
                 callback(epoch, model, history)
+                sgd_step = optimizer._stepper(model)   # in case the callback swapped arrays
 
     if bar is not None:
         bar.close()

@@ -105,6 +105,16 @@ def test_train_loss_is_the_sample_weighted_mean_of_batch_losses():
     assert h.train_acc[0] == pytest.approx(acc_before)
 
 
+def test_train_loss_with_multi_output_mse_targets():
+    # the same check for mse with 3 targets per sample: each sample keeps its own target row
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(40, 4)), rng.normal(size=(40, 3))
+    model = MLP([4, 6, 3], "tanh", seed=0)
+    before, _ = evaluate(model, X, Y, loss="mse")
+    h = fit(model, X, Y, loss="mse", epochs=1, batch_size=6, lr=1e-12)
+    assert h.train_loss[0] == pytest.approx(before, rel=1e-9)
+
+
 def test_callback_is_called_after_each_epoch(digits):
     X_tr, _, y_tr, _ = digits
     calls = []
