@@ -100,3 +100,17 @@ def positive_number(value, name: str, *, integer: bool = False, allow_zero: bool
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value!r}")
     return value
+
+
+def as_rng(seed, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from a seed (an int, None, or an existing Generator, which is used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, float, str, bytes)):
+        raise TypeError(f"{name} must be an int (or None), got {seed!r}")
+    try:
+        return np.random.default_rng(seed)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a non-negative int (or None), got {seed!r}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a non-negative int (or None), got {seed!r}: {exc}") from None

@@ -202,6 +202,8 @@ class Activation(Layer):
     name = "identity"
 
     def __init__(self, **kwargs):
+        if kwargs and self.name not in ("leaky_relu", "elu"):
+            raise TypeError(f"{type(self).__name__}() takes no arguments, got {sorted(kwargs)}")
         self.kwargs = kwargs
         get_activation(self.name)
         self._f, self._grad = _UNCHECKED[self.name]

@@ -11,7 +11,7 @@ import abc
 
 import numpy as np
 
-from ._checks import as_float_array, positive_number
+from ._checks import as_float_array, as_rng, positive_number
 
 
 class Layer(abc.ABC):
@@ -70,7 +70,7 @@ class Dense(Layer):
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = as_rng(seed)
         std = np.sqrt(2.0 / n_in) if init == "he" else np.sqrt(2.0 / (n_in + n_out))
         self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
         self.W = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_labels, positive_number
+from ._checks import as_labels, as_rng, positive_number
 from .activations import LAYER_FOR, _sigmoid, get_activation
 from .layers import Dense, Layer, check_batch
 
@@ -140,7 +140,7 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
     activation, output = activation.lower(), output.lower()
     if init is None:
         init = "xavier" if activation in ("sigmoid", "tanh") else "he"
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(n_in, n_out, init=init, seed=rng, dtype=dtype))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_labels, positive_number, real_number
+from ._checks import as_float_array, as_labels, as_rng, positive_number, real_number
 from .activations import step
 
 
@@ -70,7 +70,7 @@ class Perceptron:
         if seed is None:
             self.w, self.b = np.zeros(n_inputs), 0.0
         else:
-            rng = np.random.default_rng(seed)
+            rng = as_rng(seed)
             self.w, self.b = rng.normal(0, 0.1, n_inputs), float(rng.normal(0, 0.1))
         #: (w, b) after each epoch of ``fit``, starting with the initial values
         self.history = [(self.w.copy(), self.b)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_float_array, as_labels, positive_number
+from ._checks import as_float_array, as_labels, as_rng, positive_number
 from .layers import check_batch
 from .losses import LOSSES, SoftmaxCrossEntropy
 from .network import Sequential
@@ -178,10 +178,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         X_val, y_val = _checked_data(model, *validation_data, loss, "X_val", "y_val")
     optimizer = SGD(lr)
-    try:
-        rng = np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"seed must be an int (or None), got {seed!r}: {exc}") from None
+    rng = as_rng(seed)
     history = History()
 
     epoch_iter = range(1, epochs + 1)

@@ -188,3 +188,8 @@ def test_backward_before_forward_is_an_error(name):
 def test_layers_are_exported_from_the_package():
     for cls in LAYERS.values():
         assert getattr(nnlib, cls.__name__) is cls
+
+
+def test_activation_layers_without_parameters_take_no_arguments():
+    with pytest.raises(TypeError, match=r"Sigmoid\(\) takes no arguments"):
+        Sigmoid(alpha=0.1)

@@ -506,3 +506,15 @@ def test_value_gradients_of_the_handout_function(a, b, c, d):
     assert (nodes["x"].grad, nodes["y"].grad) == (b, a)
     assert nodes["z"].grad + nodes["w"].grad == 1.0
     assert nodes["z"].grad == (1.0 if c >= d else 0.0)
+
+
+# ====================================================================================== seeds
+@SETTINGS
+@given(seed=st.one_of(st.text(min_size=1, max_size=3), st.floats(allow_nan=False), st.booleans(),
+                      st.integers(max_value=-1)),
+       make=st.sampled_from(["Dense", "MLP", "Perceptron", "fit"]))
+def test_seeds_must_be_non_negative_ints(seed, make):
+    build = {"Dense": lambda: Dense(2, 2, seed=seed), "MLP": lambda: MLP([2, 2], seed=seed),
+             "Perceptron": lambda: Perceptron(2, seed=seed),
+             "fit": lambda: fit(net(2), np.zeros((3, 2)), [0, 1, 2], epochs=1, seed=seed)}[make]
+    assert_rejects(build, (TypeError, ValueError), "seed")
