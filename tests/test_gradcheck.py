@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnlib import (ACTIVATIONS, ELU, MLP, Dense, GradCheck, Identity, LeakyReLU, ReLU, Sequential,
-                   Sigmoid, Tanh, binary_cross_entropy, binary_cross_entropy_grad, check_function,
+                   Sigmoid, Step, Tanh, binary_cross_entropy, binary_cross_entropy_grad, check_function,
                    check_layer, check_model, cross_entropy, cross_entropy_grad, log_softmax,
                    logsumexp, mse, mse_grad, numerical_gradient, relative_error, softmax)
 
@@ -119,7 +119,8 @@ def test_dense_layer(shape, init):
     assert set(result.errors) == {"input", f"param[0] {shape}", f"param[1] ({shape[1]},)"}
 
 
-@pytest.mark.parametrize("layer", [ReLU(), Sigmoid(), Tanh(), LeakyReLU(0.2), ELU(1.5), Identity()],
+@pytest.mark.parametrize("layer", [ReLU(), Sigmoid(), Tanh(), LeakyReLU(0.2), ELU(1.5), Identity(),
+                                   Step()],
                          ids=lambda layer: repr(layer))
 def test_activation_layers(layer):
     result = check_layer(layer, away_from_kinks((4, 6), seed=3))
