@@ -56,10 +56,6 @@ SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
 # Files that never reach the site: changing them does not make a build stale.
 NOT_SITE_SOURCES = ("tests/", "benchmarks/", ".ci/", "README.md", ".gitignore")
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -335,13 +331,6 @@ def test_notebook_page_has_launch_and_download_buttons(site: Path, page: TocPage
 
 # ----------------------------------------------------------------------------------- the browser
 
-def _chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
         pass
@@ -357,25 +346,6 @@ def site_url(site: Path):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """A headless Chromium with a fresh profile; skipped when Debian's chromium is missing."""
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("browser tests need Debian's chromium (/usr/bin/chromium): "
-                    "`apt-get install chromium` (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 @dataclass

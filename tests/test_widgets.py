@@ -2,7 +2,6 @@
 import base64
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -538,58 +537,45 @@ console.log(JSON.stringify(out));
     assert steps[2]["src"] == back
 
 
-def _chromium():
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium (/usr/bin/chromium)")
-def test_two_static_panels_work_in_chromium(typical_html):
+def test_two_static_panels_work_in_chromium(typical_html, browser):
     """Two panels on one page: keys move each slider, frames swap, no console errors."""
-    from playwright.sync_api import sync_playwright
-
     small = boundary_panel(mode="static").to_html()
     page_html = ("<!doctype html><html><head><meta charset='utf-8'><title>panels</title></head>"
                  f"<body>{typical_html.html}<hr>{small}</body></html>")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.set_content(page_html)
-            panels = page.locator(".nnlib-panel")
-            assert panels.count() == 2
-            line, boundary = panels.nth(0), panels.nth(1)
-            img = line.locator("img")
-            start = img.get_attribute("src")
-            w, b = line.locator("input[type=range]").nth(0), line.locator("input[type=range]").nth(1)
-            w.focus()
-            w.press("Home")                           # w = -2.0
-            assert line.locator("output").nth(0).text_content() == "-2.0"
-            assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == \
-                typical_html.frame(w=-2.0)
-            b.focus()
-            b.press("End")                            # b = 2.0, and w returns to 1.0
-            assert line.locator("output").nth(0).text_content() == "1.0"
-            assert line.locator("output").nth(1).text_content() == "2.0"
-            assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == \
-                typical_html.frame(b=2.0)
-            b.press("Home")
-            for _ in range(20):
-                b.press("ArrowRight")                 # back to b = 0.0: the first frame again
-            assert img.get_attribute("src") == start
-            assert img.evaluate("i => i.complete && i.naturalWidth === 480")
-            # the second panel: a dropdown and a slider, untouched by the first panel's moves
-            bimg = boundary.locator("img")
-            before = bimg.get_attribute("src")
-            boundary.locator("select").select_option("0")
-            assert bimg.get_attribute("src") != before
-            assert bimg.evaluate("i => i.complete && i.naturalWidth > 0")
-            assert not errors, errors
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.set_content(page_html)
+        panels = page.locator(".nnlib-panel")
+        assert panels.count() == 2
+        line, boundary = panels.nth(0), panels.nth(1)
+        img = line.locator("img")
+        start = img.get_attribute("src")
+        w, b = line.locator("input[type=range]").nth(0), line.locator("input[type=range]").nth(1)
+        w.focus()
+        w.press("Home")                           # w = -2.0
+        assert line.locator("output").nth(0).text_content() == "-2.0"
+        assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == \
+            typical_html.frame(w=-2.0)
+        b.focus()
+        b.press("End")                            # b = 2.0, and w returns to 1.0
+        assert line.locator("output").nth(0).text_content() == "1.0"
+        assert line.locator("output").nth(1).text_content() == "2.0"
+        assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == \
+            typical_html.frame(b=2.0)
+        b.press("Home")
+        for _ in range(20):
+            b.press("ArrowRight")                 # back to b = 0.0: the first frame again
+        assert img.get_attribute("src") == start
+        assert img.evaluate("i => i.complete && i.naturalWidth === 480")
+        # the second panel: a dropdown and a slider, untouched by the first panel's moves
+        bimg = boundary.locator("img")
+        before = bimg.get_attribute("src")
+        boundary.locator("select").select_option("0")
+        assert bimg.get_attribute("src") != before
+        assert bimg.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert not errors, errors
+    finally:
+        page.close()
