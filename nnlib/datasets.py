@@ -360,7 +360,7 @@ MNIST_FILES = {
 }
 """The four standard MNIST files and their MD5 checksums (the values torchvision uses)."""
 
-DOWNLOAD_TIMEOUT = 10.0
+DOWNLOAD_TIMEOUT = 5.0
 """Seconds to wait for a mirror to answer before trying the next one."""
 
 _MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024  # the largest MNIST file is about 10 MB
@@ -777,6 +777,8 @@ def train_val_test_split(X, y, sizes=(0.7, 0.15, 0.15), seed=0, stratify=True):
     n_test = _split_count(sizes[2], "test", n)
     n_val = _split_count(sizes[1], "val", n)
     n_train = n - n_test - n_val if sizes[0] is None else _split_count(sizes[0], "train", n)
+    if all(isinstance(s, float) for s in sizes) and sum(sizes) <= 1 + 1e-9:
+        n_train = min(n_train, n - n_test - n_val)   # fractions that add up to 1: rounding slack
     if n_test < 1 or n_train < 1:
         raise ValueError(f"sizes {tuple(sizes)} give {n_train} training and {n_test} test samples "
                          f"out of {n}; both need at least one.")

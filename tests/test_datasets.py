@@ -598,3 +598,11 @@ def test_split_without_stratification_accepts_singleton_classes():
     y = np.arange(10)
     (Xtr, _), (Xva, _), (Xte, _) = train_val_test_split(X, y, sizes=(5, 2, 3), stratify=False)
     assert (len(Xtr), len(Xva), len(Xte)) == (5, 2, 3)
+
+
+def test_default_fractions_split_all_of_the_digits():
+    """Fractions that add up to 1 use every sample even when each count is rounded up."""
+    X, y = datasets.load_digits()
+    (Xtr, _), (Xva, _), (Xte, _) = datasets.train_val_test_split(X, y)
+    assert len(Xtr) + len(Xva) + len(Xte) == len(X) == 1797
+    assert (len(Xva), len(Xte)) == (270, 270)
