@@ -22,10 +22,11 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## book: build the static site into _build/html (every notebook executed; a failing cell fails the build)
-# --all: re-read every page, so that a change to nnlib re-executes every chapter and no page keeps
-# a link resolved by an earlier build. No MPLBACKEND here: kernels use matplotlib's inline backend.
+# tools/execute_book.py executes every chapter afresh, two at a time, into the execution cache;
+# --all: re-read every page, so that no page keeps a link resolved by an earlier build. No MPLBACKEND here: kernels use matplotlib's inline backend.
 book: $(STAMP) $(ASSETS)
 	@rm -f $(BOOK_OK)
+	NNLIB_WIDGETS=static $(BIN)/python tools/execute_book.py
 	NNLIB_WIDGETS=static $(BIN)/jupyter-book build --all -W -n --keep-going . \
 	  || { echo "make book: the build failed; see the notebook named above and _build/html/reports/" >&2; exit 1; }
 	@touch $(BOOK_OK)
