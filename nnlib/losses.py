@@ -104,29 +104,29 @@ def mse_grad(y_pred, y_true):
 _EPS = 1e-12
 
 
+def _bce_args(p, y):
+    """Validate probabilities ``p`` and 0/1 targets ``y``; also return ``p`` clipped away from 0 and 1."""
+    p, y = _pair(p, y, "p", "y")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
+    return p, y, np.clip(p, _EPS, 1 - _EPS)
+
+
 def binary_cross_entropy(p, y):
     """Binary cross-entropy -mean(y log p + (1 - y) log(1 - p)) for probabilities ``p`` in [0, 1].
 
     ``y`` holds 0/1 targets of the same shape. ``p`` is clipped to [1e-12, 1 - 1e-12] so a
     confident wrong answer costs a large but finite loss.
     """
-    p, y = _pair(p, y, "p", "y")
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
-    q = np.clip(p, _EPS, 1 - _EPS)
+    p, y, q = _bce_args(p, y)
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
 def binary_cross_entropy_grad(p, y):
     """Gradient of :func:`binary_cross_entropy` w.r.t. ``p``: (p - y) / (p (1 - p)) / N."""
-    p, y = _pair(p, y, "p", "y")
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
-    q = np.clip(p, _EPS, 1 - _EPS)
+    p, y, q = _bce_args(p, y)
     return (q - y) / (q * (1 - q)) / p.size
 
 
