@@ -8,7 +8,7 @@
    into the page twice, and the second ``const`` declaration is a JavaScript error on every page.
 2. When the live-code (Thebe) launch button is off, as in this book, it drops sphinx-thebe's
    page scripts: nothing can start Thebe, and its configuration names a CDN
-   (``https://unpkg.com/thebe@...``) that an offline page should not mention.
+   (Thebe from the unpkg service) that an offline page should not mention.
 3. It tells the ipywidgets manager (``embed-amd.js``, on pages with saved widget state) where its
    icon fonts are: it computes their URL from its RequireJS module name, which would point at
    ``<page folder>/@jupyter-widgets/html-manager/dist/`` (404) instead of the served copy.
