@@ -13,6 +13,16 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
+def _as_array(x, name: str, what: str) -> np.ndarray:
+    """``np.asarray(x)``, with a TypeError naming ``name`` for strings, None or ragged lists."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be {what}, got {type(x).__name__}")
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be {what}: {exc}") from None
+
+
 def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = False,
                    finite: bool = True) -> np.ndarray:
     """Return ``x`` as a float array, checking its dimensionality and values.
@@ -20,12 +30,7 @@ def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = F
     ``ndim`` may be an int or a tuple of allowed ints. float32 and float64 are kept as they are
     (unless ``dtype`` asks for a specific one); integers and booleans are converted to float64.
     """
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    arr = _as_array(x, name, "a numeric array")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must hold real numbers, got complex values")
     if arr.dtype.kind not in "biuf":  # objects, strings, bytes, dates, time deltas, records
@@ -53,12 +58,7 @@ def as_labels(y, name: str = "y", *, n_samples: int | None = None,
 
     ``samples_of`` names the array whose ``n_samples`` rows the labels must match (for messages).
     """
-    if isinstance(y, (str, bytes)) or y is None:
-        raise TypeError(f"{name} must be an array of integer class labels, got {type(y).__name__}")
-    try:
-        arr = np.asarray(y)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of integer class labels: {exc}") from None
+    arr = _as_array(y, name, "an array of integer class labels")
     if arr.dtype.kind not in "biuf":  # complex numbers, strings, objects, dates ...
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     if arr.ndim != 1:

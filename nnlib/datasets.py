@@ -77,6 +77,18 @@ _GATES = {
 }
 
 
+def _pick(name, options, kind: str, normalise):
+    """Normalise ``name`` (e.g. upper-case it) and check it is one of ``options``."""
+    if not isinstance(name, str):
+        example = normalise(next(iter(options)))
+        raise TypeError(f"name must be a string such as {example!r}, got {type(name).__name__}.")
+    key = normalise(name.strip())
+    if key not in options:
+        valid = ", ".join(repr(o) for o in options)
+        raise ValueError(f"Unknown {kind} {name!r}; name must be one of {valid}.")
+    return key
+
+
 def logic_gate(name):
     """Truth table of a two-input logic gate (chapters 2 and 3).
 
@@ -101,12 +113,7 @@ def logic_gate(name):
     >>> y.tolist()
     [0, 1, 1, 0]
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string such as 'AND', got {type(name).__name__}.")
-    key = name.strip().upper()
-    if key not in _GATES:
-        valid = ", ".join(repr(g) for g in _GATES)
-        raise ValueError(f"Unknown logic gate {name!r}; name must be one of {valid}.")
+    key = _pick(name, _GATES, "logic gate", str.upper)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     y = np.array(_GATES[key], dtype=np.int64)
     return X, y
@@ -289,12 +296,7 @@ def make_2d(name, n_samples=200, noise=0.1, seed=0):
     """
     from sklearn import datasets as skd
 
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string such as 'xor', got {type(name).__name__}.")
-    key = name.strip().lower()
-    if key not in _TOY_NAMES:
-        valid = ", ".join(repr(n) for n in _TOY_NAMES)
-        raise ValueError(f"Unknown toy problem {name!r}; name must be one of {valid}.")
+    key = _pick(name, _TOY_NAMES, "toy problem", str.lower)
     n_samples = _check_int(n_samples, "n_samples", minimum=2)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
         raise TypeError(f"noise must be a number (a standard deviation), got {noise!r}.")
