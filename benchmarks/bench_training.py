@@ -38,7 +38,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 import nnlib  # noqa: E402
-from nnlib import datasets  # noqa: E402
+from nnbook import datasets  # noqa: E402
 
 try:
     from threadpoolctl import threadpool_limits

@@ -1,4 +1,4 @@
-"""Speed of the slider panels (nnlib.widgets): milliseconds per slider move, static export size.
+"""Speed of the slider panels (nnbook.widgets): milliseconds per slider move, static export size.
 
 Two typical panels:
 
@@ -34,7 +34,7 @@ import numpy as np
 # The two panels, as source text so that the kernel benchmark can define the very same ones.
 PANELS = r'''
 import numpy as np
-from nnlib.widgets import Choice, Panel, Slider
+from nnbook.widgets import Choice, Panel, Slider
 
 X_LINE = np.linspace(-3, 3, 50)
 
@@ -128,7 +128,7 @@ def _time_moves(box, n):
 
 def _time_full_draw(panel, box, n):
     """The same moves drawn the plain way: update, full canvas.draw(), PNG, set the image."""
-    from nnlib.widgets import _encode_png
+    from nnbook.widgets import _encode_png
     fig = panel.figure
     wall = []
     vals = dict(panel.values)
@@ -223,7 +223,7 @@ def main():
     exec(PANELS + MEASURE, env)
     makers = {"line": env["line_panel"], "boundary": env["boundary_panel"]}
 
-    print("Slider panels (nnlib.widgets), 80 dpi frames; times in ms per slider move")
+    print("Slider panels (nnbook.widgets), 80 dpi frames; times in ms per slider move")
     print(f"{'panel':<9} {'where':<34} {'median':>7} {'p95':>7} {'cpu med':>8}")
     local = {name: env["measure"](make, args.moves) for name, make in makers.items()}
     for name, r in local.items():

@@ -14,12 +14,11 @@ module                    what                                                  
 ``nnlib.optim``           SGD and gradient-descent paths                         8
 ``nnlib.train``           ``fit``: mini-batches, history, divergence detection    8-9
 ``nnlib.gradcheck``       finite-difference gradient checks                      7
-``nnlib.datasets``        logic gates, handout examples, toy 2-D sets, digits    all
-``nnlib.plotting``        decision boundaries, curves, image grids               all
-``nnlib.widgets``         slider panels (live in Jupyter, precomputed on the web) all
 ========================  =====================================================  =======
 
 Everything public is importable from ``nnlib`` directly, e.g. ``from nnlib import MLP, fit``.
+The book's own kit (data sets, plots, slider panels) is the sibling package ``nnbook``; nnlib
+never imports it.
 """
 
 from .activations import (ACTIVATIONS, ELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Step,
@@ -37,25 +36,5 @@ from .network import MLP, Sequential, count_params
 from .neuron import Perceptron, delta_rule, perceptron_output, weighted_sum
 from .optim import SGD, Descent, gradient_descent
 from .train import DivergenceError, DivergenceWarning, History, evaluate, fit
-from .datasets import (DigitsData, load_digits, load_mnist, logic_gate, make_2d, read_idx,
-                       snack_example, sports_events, train_val_test_split)
-from . import datasets
-
-# The plotting and widget modules pull in matplotlib and ipywidgets (about a second); they are
-# imported on first use, so `import nnlib` stays quick in scripts, tests and graders.
-_LAZY = {"plotting": None, "widgets": None, "Panel": "widgets", "Slider": "widgets",
-         "Choice": "widgets"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
-        return module if _LAZY[name] is None else getattr(module, name)
-    raise AttributeError(f"module 'nnlib' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
 
 __version__ = "1.0.0"

@@ -1,4 +1,4 @@
-"""Tests of nnlib.datasets: toy data, the handout examples, the IDX parser and the MNIST loader.
+"""Tests of nnbook.datasets: toy data, the handout examples, the IDX parser and the MNIST loader.
 
 No test uses the internet: downloads go to a local HTTP server on 127.0.0.1 started by the test,
 and every other call to load_mnist passes download=False or points the mirrors at that server.
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlib import datasets
-from nnlib.datasets import (
+from nnbook import datasets
+from nnbook.datasets import (
     DigitsData,
     load_digits,
     load_mnist,

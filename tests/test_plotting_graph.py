@@ -1,4 +1,4 @@
-"""Tests of the computational-graph drawing helpers in nnlib.plotting (chapter 7)."""
+"""Tests of the computational-graph drawing helpers in nnbook.plotting (chapter 7)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from nnlib import Value, handout_example, maximum  # noqa: E402
-from nnlib.plotting import draw_graph, graph_layout, update_graph  # noqa: E402
+from nnbook.plotting import draw_graph, graph_layout, update_graph  # noqa: E402
 
 
 def test_layout_puts_inputs_left_and_every_arrow_to_the_right():

@@ -1,4 +1,4 @@
-"""Tests of nnlib.plotting.decision_line and draw_network (chapters 2 to 4)."""
+"""Tests of nnbook.plotting.decision_line and draw_network (chapters 2 to 4)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from nnlib.plotting import decision_line, draw_network  # noqa: E402
+from nnbook.plotting import decision_line, draw_network  # noqa: E402
 
 BOX = {"xlim": (-0.5, 1.5), "ylim": (-0.5, 1.5)}
 

@@ -1,9 +1,9 @@
-"""Tests of nnlib.plotting.tile_images and hidden_unit_maps (chapters 8 and 9)."""
+"""Tests of nnbook.plotting.tile_images and hidden_unit_maps (chapters 8 and 9)."""
 import numpy as np
 import pytest
 
 from nnlib import MLP
-from nnlib.plotting import grid_2d, hidden_unit_maps, layer_outputs, tile_images
+from nnbook.plotting import grid_2d, hidden_unit_maps, layer_outputs, tile_images
 
 
 def test_tile_images_places_each_image_and_fills_the_rest():

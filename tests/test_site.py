@@ -487,7 +487,7 @@ def test_static_slider_panel_responds(browser, site_url: str) -> None:
     with_panel = next((page for page in PAGES if _has_range_input(page)), None)
     if with_panel is None:
         pytest.skip("no page in _toc.yml has a slider panel (<input type=range>) yet; "
-                    "this check runs once a chapter with an nnlib.widgets panel is listed")
+                    "this check runs once a chapter with an nnbook.widgets panel is listed")
     with open_page(browser, f"{site_url}/{with_panel.docname}.html") as visit:
         page = visit.page
         start = page.evaluate(PANEL_JS)

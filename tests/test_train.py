@@ -273,7 +273,7 @@ def _mnist_t10k():
     if not (images.is_file() and labels.is_file()):
         pytest.skip(f"NNLIB_DATA_DIR={folder} does not hold the MNIST t10k files")
     try:
-        from nnlib.datasets import load_mnist
+        from nnbook.datasets import load_mnist
     except ImportError:                      # parse the IDX files directly
         X = _read_idx_gz(images).reshape(-1, 784).astype(np.float64) / 255.0
         return X, _read_idx_gz(labels).astype(np.int64)

@@ -1,4 +1,4 @@
-"""Tests of nnlib.widgets: slider panels in live (ipywidgets) and static (precomputed HTML) mode."""
+"""Tests of nnbook.widgets: slider panels in live (ipywidgets) and static (precomputed HTML) mode."""
 import base64
 import io
 import json
@@ -12,8 +12,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from nnlib import widgets
-from nnlib.widgets import Choice, Panel, Slider
+from nnbook import widgets
+from nnbook.widgets import Choice, Panel, Slider
 
 X = np.linspace(-3, 3, 50)
 

@@ -1,7 +1,7 @@
 """Plotting helpers shared by the chapters.
 
 Each function draws onto a matplotlib ``Axes`` you pass in (or a new figure when ``ax`` is None)
-and returns what it drew, so the slider panels of :mod:`nnlib.widgets` can update the artists
+and returns what it drew, so the slider panels of :mod:`nnbook.widgets` can update the artists
 instead of redrawing everything. Every plot gets a title, axis labels and a legend or colour bar.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from ._checks import as_float_array, as_labels, positive_number
+from nnlib._checks import as_float_array, as_labels, positive_number
 
 #: colours for classes 0, 1, 2, ... (colour-blind friendly, from matplotlib's tab10)
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -122,7 +122,7 @@ def accuracy_curves(history, *, ax=None, title: str = "Accuracy per epoch"):
 
 def activation_curve(name: str, *, ax=None, z=None, **kwargs):
     """Plot an activation from :data:`nnlib.activations.ACTIVATIONS` and its derivative."""
-    from .activations import get_activation
+    from nnlib.activations import get_activation
     f, grad = get_activation(name)
     ax = _axes(ax)
     z = np.linspace(-5, 5, 401) if z is None else as_float_array(z, "z", ndim=1)
@@ -209,7 +209,7 @@ def graph_layout(root):
     :func:`nnlib.graph.topological_order`), and ``positions[i]`` is the ``(column, row)`` of
     ``order[i]`` (row 0 is the middle, larger rows are higher up).
     """
-    from .graph import Value, topological_order
+    from nnlib.graph import Value, topological_order
 
     if not isinstance(root, Value):
         raise TypeError(f"root must be an nnlib.graph.Value (the output of the graph), "
@@ -318,7 +318,7 @@ def update_graph(drawing, root):
     example ``handout_example(x=1.0)["f"]`` after drawing ``handout_example()["f"]``: only the
     green values and red gradients change, which keeps slider panels fast (chapter 7).
     """
-    from .graph import topological_order
+    from nnlib.graph import topological_order
 
     if not isinstance(drawing, dict) or "order" not in drawing:
         raise TypeError("drawing must be the dict returned by draw_graph")
@@ -521,7 +521,7 @@ def hidden_unit_maps(model, points, resolution: int, layer: int = 0):
                          f"{resolution}x{resolution} grid (see grid_2d), got {points.shape}")
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer < 0:
         raise ValueError(f"layer must be an int >= 0 (0 is the first hidden layer), got {layer!r}")
-    from .layers import Dense
+    from nnlib.layers import Dense
     outs = layer_outputs(model, points)
     # a hidden layer's output is the output of the activation that follows a (non-final) Dense
     hidden = [outs[i + 1] for i in range(len(model.layers) - 1)

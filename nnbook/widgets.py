@@ -16,7 +16,7 @@ the name of a dataset, ...). You describe it with two functions and a list of co
 Example (chapter 1: a neuron with one input draws the line ``y = w x + b``)::
 
     import numpy as np
-    from nnlib.widgets import Slider, Choice, Panel
+    from nnbook.widgets import Slider, Choice, Panel
 
     x = np.linspace(-3, 3, 50)
 
