@@ -38,6 +38,8 @@ from pathlib import Path
 
 import nbformat
 
+from tools.run_notebooks import dumps, execute
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"
@@ -205,13 +207,6 @@ def make_exercise(solution, name: str = "notebook"):
     return nb
 
 
-def dumps(nb) -> str:
-    """Serialise a notebook the one way this project does (stable key order and indentation)."""
-    nbformat.validate(nb)
-    text = nbformat.writes(nb, version=4)
-    return text if text.endswith("\n") else text + "\n"
-
-
 def read(path: Path):
     return nbformat.read(str(path), as_version=4)
 
@@ -262,21 +257,7 @@ def out_of_date(solutions_dir: Path = SOLUTIONS_DIR, exercises_dir: Path = EXERC
 
 def execute_solution(path: Path, timeout: int = 180) -> None:
     """Re-run a solution notebook in place so its stored outputs are fresh (no timing metadata)."""
-    from nbclient import NotebookClient
-
-    nb = read(path)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    for cell in nb.cells:  # the kernel may split one print into several chunks: store one output
-        merged = []
-        for out in cell.get("outputs", []):
-            if (merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
-                    and merged[-1].get("name") == out.get("name")):
-                merged[-1]["text"] += out["text"]
-            else:
-                merged.append(out)
-        if "outputs" in cell:
-            cell.outputs = merged
+    nb = execute(path, timeout)
     tasks(nb, Path(path).stem)
     Path(path).write_bytes(dumps(nb).encode("utf-8"))
 
