@@ -102,6 +102,24 @@ def positive_number(value, name: str, *, integer: bool = False, allow_zero: bool
     return value
 
 
+def whole_number(value, name: str, minimum: int = 1) -> int:
+    """Check a count such as an epoch number, a batch size or a number of samples (>= ``minimum``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def choose(value, options, name: str):
+    """Return ``value`` if it is one of ``options`` (names compare case-insensitively), else explain."""
+    key = value.lower() if isinstance(value, str) else value
+    for option in options:
+        if option == key or (isinstance(option, str) and isinstance(key, str) and option.lower() == key):
+            return option
+    raise ValueError(f"unknown {name} {value!r}; choose one of {list(options)}")
+
+
 def as_rng(seed, name: str = "seed") -> np.random.Generator:
     """A numpy Generator from a seed (an int, None, or an existing Generator, which is used as is)."""
     if isinstance(seed, np.random.Generator):

@@ -81,6 +81,27 @@ class Sequential:
             grad = self.layers[i].backward(grad, need_input_grad=need_input_grad or i > 0)
         return grad
 
+    def layer_outputs(self, X):
+        """The output of every layer for the batch ``X``, in order (a list of arrays).
+
+        The outputs of the activation layers are the hidden units' activations: chapter 9 looks
+        at which units fire for which digit.
+        """
+        X, outs = self._checked(X), []
+        for layer in self.layers:
+            X = layer.forward(X)
+            outs.append(X)
+        return outs
+
+    def hidden_outputs(self, X):
+        """The activations of each hidden layer for ``X``: one ``(n_samples, n_units)`` array per layer.
+
+        A hidden layer is a Dense layer followed by its activation, before the output layer.
+        """
+        outs = self.layer_outputs(X)
+        return [outs[i + 1] for i in range(len(self.layers) - 2)
+                if isinstance(self.layers[i], Dense) and not isinstance(self.layers[i + 1], Dense)]
+
     # -- predictions ----------------------------------------------------------------------
     def _checked(self, X):
         return check_batch(X, self.n_inputs).astype(self.dtype, copy=False)
