@@ -26,8 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 # --all: re-read every page, so that no page keeps a link resolved by an earlier build. No MPLBACKEND here: kernels use matplotlib's inline backend.
 book: $(STAMP) $(ASSETS)
 	@rm -f $(BOOK_OK)
-	NNLIB_WIDGETS=static $(BIN)/python tools/execute_book.py
-	NNLIB_WIDGETS=static $(BIN)/jupyter-book build --all -W -n --keep-going . \
+	NNBOOK_WIDGETS=static $(BIN)/python tools/execute_book.py
+	NNBOOK_WIDGETS=static $(BIN)/jupyter-book build --all -W -n --keep-going . \
 	  || { echo "make book: the build failed; see the notebook named above and _build/html/reports/" >&2; exit 1; }
 	@touch $(BOOK_OK)
 

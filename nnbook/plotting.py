@@ -1,8 +1,8 @@
 """Plotting helpers shared by the chapters.
 
-Each function draws onto a matplotlib ``Axes`` you pass in (or a new figure when ``ax`` is None)
-and returns what it drew, so the slider panels of :mod:`nnbook.widgets` can update the artists
-instead of redrawing everything. Every plot gets a title, axis labels and a legend or colour bar.
+Each function draws onto a matplotlib ``Axes`` you pass in (or a new figure when ``ax`` is None),
+for example inside the ``draw`` function of a :class:`nnbook.widgets.Panel`, and returns what it
+drew. Every plot gets a title, axis labels and a legend or colour bar.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from nnlib._checks import as_float_array, as_labels, positive_number
+from nnlib._checks import as_float_array, as_labels, choose, whole_number
 
 #: colours for classes 0, 1, 2, ... (colour-blind friendly, from matplotlib's tab10)
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -58,8 +58,7 @@ def decision_boundary(predict_proba, X, y, *, ax=None, resolution: int = 150, pa
 
     ``predict_proba(points)`` must return, for points of shape ``(m, 2)``, either the probability
     of class 1 with shape ``(m,)`` or class probabilities ``(m, n_classes)`` (then each pixel is
-    coloured by its most likely class). Returns the ``AxesImage`` (update it with
-    :func:`boundary_image` + ``set_data`` for fast redraws).
+    coloured by its most likely class). Returns the ``AxesImage``.
     """
     ax = _axes(ax)
     points, extent = grid_2d(X, resolution, padding)
@@ -122,8 +121,9 @@ def accuracy_curves(history, *, ax=None, title: str = "Accuracy per epoch"):
 
 def activation_curve(name: str, *, ax=None, z=None, **kwargs):
     """Plot an activation from :data:`nnlib.activations.ACTIVATIONS` and its derivative."""
-    from nnlib.activations import get_activation
-    f, grad = get_activation(name)
+    from nnlib.activations import ACTIVATIONS
+    name = choose(name, list(ACTIVATIONS), "activation")
+    f, grad = ACTIVATIONS[name]
     ax = _axes(ax)
     z = np.linspace(-5, 5, 401) if z is None else as_float_array(z, "z", ndim=1)
     f_line, = ax.plot(z, f(z, **kwargs), lw=2, label=f"{name}(z)")
@@ -156,20 +156,6 @@ def image_grid(images, *, image_shape, titles=None, ncols: int = 10, cmap="gray_
     return fig
 
 
-def layer_outputs(model, X):
-    """Run ``model`` layer by layer and return every layer's output (list of arrays).
-
-    For an MLP built with :func:`nnlib.network.MLP`, the outputs of the activation layers are the
-    hidden units' activations (chapter 9 looks at which units fire for which digit).
-    """
-    X = as_float_array(X, "X", ndim=2).astype(model.dtype, copy=False)
-    outs = []
-    for layer in model.layers:
-        X = layer.forward(X)
-        outs.append(X)
-    return outs
-
-
 def mean_activation_per_class(activations, y, n_classes: int | None = None):
     """Average each unit's activation over the samples of each class: shape (n_classes, n_units)."""
     activations = as_float_array(activations, "activations", ndim=2)
@@ -199,15 +185,12 @@ def _graph_texts(node, show_grad):
 
 
 def graph_layout(root):
-    """Place the nodes of a computational graph (chapter 7) on a grid for drawing.
+    """Place the nodes of a computational graph (chapter 7) on a grid: ``(order, positions)``.
 
-    ``root`` is the output :class:`nnlib.graph.Value`. A node's column is its depth: 0 for inputs,
-    otherwise one more than the deepest of its parents, so every arrow points to the right. The
-    nodes of a column are spread evenly from top to bottom in topological order, centred on 0.
-
-    Returns ``(order, positions)``: ``order`` lists the nodes inputs first, root last (as
-    :func:`nnlib.graph.topological_order`), and ``positions[i]`` is the ``(column, row)`` of
-    ``order[i]`` (row 0 is the middle, larger rows are higher up).
+    ``order`` lists the nodes inputs first, root last (:func:`nnlib.graph.topological_order`);
+    ``positions[i]`` is the ``(column, row)`` of ``order[i]``: the column is the node's depth (0
+    for inputs, one more than its deepest parent), so every arrow points right; the rows of a
+    column are spread evenly around 0 (larger rows are higher up).
     """
     from nnlib.graph import Value, topological_order
 
@@ -232,15 +215,10 @@ def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: 
                dx: float = 2.4, dy: float = 1.45):
     """Draw a scalar computational graph of :class:`nnlib.graph.Value` nodes (chapter 7).
 
-    Each node is a box with its name (or its gate), its forward value in green and, after
-    ``root.backward()``, its gradient d(root)/d(node) in red. Arrows run from the inputs of each
-    gate to the gate; an input used twice (``x * x``) gets two arrows, because both paths
-    contribute to its gradient. Columns follow :func:`graph_layout`, ``dx`` and ``dy`` are the
-    spacing of columns and rows in data units (a box is 1.6 wide and 0.95 high).
-
-    Returns a dict that :func:`update_graph` uses to rewrite the numbers without redrawing:
-    ``{"order": nodes, "value_texts": [Text], "grad_texts": [Text], "boxes": [FancyBboxPatch],
-    "show_grad": bool}``, each list in the order of ``"order"``.
+    Each node is a box with its name (or gate), its forward value in green and, after
+    ``root.backward()``, its gradient d(root)/d(node) in red; an input used twice gets two arrows.
+    Columns follow :func:`graph_layout`, ``dx`` and ``dy`` space them (a box is 1.6 × 0.95).
+    Returns ``{"order": nodes, "value_texts": [Text], "grad_texts": [Text]}`` (in that order).
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -250,7 +228,7 @@ def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: 
     width, height = 1.6, 0.95
     centres = [(c * dx, r * dy) for c, r in grid]
     index = {id(n): i for i, n in enumerate(order)}
-    boxes, value_texts, grad_texts = [], [], []
+    value_texts, grad_texts = [], []
     for node, (cx, cy) in zip(order, centres):
         is_input = not node.parents
         box = FancyBboxPatch((cx - width / 2, cy - height / 2), width, height,
@@ -258,7 +236,6 @@ def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: 
                              facecolor="#eef3fb" if is_input else "#fdf6e3", edgecolor="0.3",
                              zorder=2)
         ax.add_patch(box)
-        boxes.append(box)
         ax.text(cx, cy + 0.24, _graph_label(node), ha="center", va="center", fontsize=11,
                 fontweight="bold", zorder=3)
         if node.op:
@@ -307,49 +284,17 @@ def draw_graph(root, *, ax=None, title: str = "Computational graph", show_grad: 
                               label="gradient d(output)/d(node)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
               fontsize="small", frameon=False)
-    return {"order": order, "value_texts": value_texts, "grad_texts": grad_texts,
-            "boxes": boxes, "show_grad": show_grad}
-
-
-def update_graph(drawing, root):
-    """Rewrite the numbers of a :func:`draw_graph` drawing from a graph of the same shape.
-
-    ``root`` is the output of a graph built the same way (same gates in the same order), for
-    example ``handout_example(x=1.0)["f"]`` after drawing ``handout_example()["f"]``: only the
-    green values and red gradients change, which keeps slider panels fast (chapter 7).
-    """
-    from nnlib.graph import topological_order
-
-    if not isinstance(drawing, dict) or "order" not in drawing:
-        raise TypeError("drawing must be the dict returned by draw_graph")
-    order = topological_order(root)
-    old = drawing["order"]
-    if len(order) != len(old) or any(a.op != b.op or len(a.parents) != len(b.parents)
-                                     for a, b in zip(order, old)):
-        raise ValueError("root has a different structure from the drawn graph; "
-                         "draw it with draw_graph instead")
-    for node, vt, gt in zip(order, drawing["value_texts"], drawing["grad_texts"]):
-        value, grad = _graph_texts(node, drawing["show_grad"])
-        vt.set_text(value)
-        gt.set_text(grad)
-    drawing["order"] = order
-    return drawing
+    return {"order": order, "value_texts": value_texts, "grad_texts": grad_texts}
 
 
 # ----------------------------------------------------------------------------- lines and networks
 def decision_line(w, b, *, xlim, ylim):
-    """The part of the line ``w[0]*x1 + w[1]*x2 + b = 0`` inside a box (chapters 2 and 3).
+    """The segment of the line ``w[0]*x1 + w[1]*x2 + b = 0`` inside a box (chapters 2 and 3).
 
-    A perceptron with two inputs fires on one side of this line and stays silent on the other,
-    so drawing it shows the decision boundary. ``xlim`` and ``ylim`` are ``(low, high)`` pairs
-    (usually the fixed axis limits of a plot).
-
-    Returns ``(xs, ys)``, two arrays of shape ``(2,)`` with the end points of the visible segment,
-    ready for ``line.set_data(xs, ys)``; both are empty (shape ``(0,)``) when the line misses the
-    box or when ``w = (0, 0)`` (then there is no line: the output is the same everywhere).
-
-    Example: the AND perceptron ``w = (1, 1), b = -1.5`` in the box [-0.5, 1.5]² gives the segment
-    from (0, 1.5) to (1.5, 0).
+    A two-input perceptron fires on one side of this line. ``xlim`` and ``ylim`` are ``(low,
+    high)``. Returns ``(xs, ys)``, the two end points, ready for ``ax.plot(xs, ys)``; both are
+    empty when the line misses the box or ``w = (0, 0)``. Example: AND, ``w = (1, 1), b = -1.5``
+    in [-0.5, 1.5]² gives the segment from (0, 1.5) to (1.5, 0).
     """
     w = as_float_array(w, "w", ndim=1)
     if w.shape != (2,):
@@ -389,29 +334,20 @@ def decision_line(w, b, *, xlim, ylim):
 
 def draw_network(sizes, *, ax=None, activations=None, title: str = "A fully connected network",
                  layer_names=None, max_neurons: int = 12):
-    """Draw a fully connected feed-forward network from its layer sizes (chapters 3 and 4).
+    """Draw a fully connected network from its layer sizes (chapters 3 and 4); returns the axes.
 
-    Neurons are circles, one column per layer, and every neuron is joined to every neuron of the
-    next layer. ``sizes`` lists the layer sizes from input to output, e.g. ``[5, 3, 7, 5, 1]``
-    draws the network of chapter 4 (92 parameters). Each column is labelled with its role and
-    size ("input (5)", "hidden 1 (3)", ..., "output (1)"), or with ``layer_names``.
-
-    ``activations``, optional, is a list with one 1-D array per layer (the values of the neurons
-    for one input, e.g. from :func:`layer_outputs`); the neurons are then shaded by value
-    (darker = larger; 1 is fully dark, 0 white, so step neurons show "fires" versus "idle") and the
-    value is written inside. Layers wider than ``max_neurons`` are drawn with their first and last
-    few neurons and a "⋮" in between.
-
-    Returns the axes.
+    ``sizes`` runs from input to output, e.g. ``[5, 3, 7, 5, 1]``; each column is labelled with
+    its role and size, or with ``layer_names``. ``activations``, optional, holds one 1-D array per
+    layer (one input's neuron values, e.g. from ``model.layer_outputs(x)``): neurons are shaded by
+    value (1 dark, 0 white) and the value is written inside. Layers wider than ``max_neurons``
+    show their first and last few neurons around a "⋮".
     """
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 7, 5, 1], got {sizes!r}")
-    sizes = [int(positive_number(s, "each layer size", integer=True)) for s in sizes]
+    sizes = [whole_number(s, "each layer size") for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output layer, got {sizes}")
-    positive_number(max_neurons, "max_neurons", integer=True)
-    if max_neurons < 3:
-        raise ValueError(f"max_neurons must be at least 3, got {max_neurons}")
+    whole_number(max_neurons, "max_neurons", minimum=3)
     if activations is not None:
         if len(activations) != len(sizes):
             raise ValueError(f"activations needs one array per layer ({len(sizes)}), "
@@ -475,24 +411,15 @@ def draw_network(sizes, *, ax=None, activations=None, title: str = "A fully conn
 
 
 def tile_images(images, ncols: int, *, gap: int = 1, fill: float = np.nan):
-    """Lay equally sized images side by side in one 2-D array (chapters 8 and 9).
+    """Lay equally sized images ``(n, h, w)`` side by side in one 2-D array (chapters 8 and 9).
 
-    ``images`` has shape ``(n, h, w)``; the result has shape
-    ``(nrows * (h + gap) - gap, ncols * (w + gap) - gap)`` with ``nrows = ceil(n / ncols)``,
-    image ``k`` in row ``k // ncols`` and column ``k % ncols``. Gaps and empty cells hold
-    ``fill``; NaN is drawn in the colour map's "bad" colour (``cmap.set_bad("0.8")`` gives grey
-    separators). A single ``imshow`` of the result shows every image on one colour scale with one
-    colour bar, and redraws much faster in a slider panel than one axes per image: chapter 8 tiles
-    the maps of the hidden units this way, chapter 9 the first-layer weights of the MNIST network.
-
-    Example: 16 weight vectors of 784 pixels as a 4×4 mosaic of 28×28 images::
-
-        mosaic = tile_images(W[:, :16].T.reshape(16, 28, 28), ncols=4)
-        ax.imshow(mosaic, cmap="RdBu_r", vmin=-v, vmax=v)
+    Image ``k`` goes to row ``k // ncols``, column ``k % ncols``; gaps and empty cells hold
+    ``fill`` (NaN shows in the colour map's "bad" colour, e.g. ``cmap.set_bad("0.8")``). One
+    ``imshow`` of the result shows every image on one colour scale with one colour bar, e.g.
+    ``ax.imshow(tile_images(W[:, :16].T.reshape(16, 28, 28), ncols=4), cmap="RdBu_r")``.
     """
     images = as_float_array(images, "images", ndim=3, finite=False)
-    ncols = positive_number(ncols, "ncols", integer=True)
-    gap = positive_number(gap, "gap", integer=True, allow_zero=True)
+    ncols, gap = whole_number(ncols, "ncols"), whole_number(gap, "gap", minimum=0)
     n, h, w = images.shape
     if n == 0:
         raise ValueError("images is empty; pass at least one image of shape (h, w)")
@@ -506,27 +433,19 @@ def tile_images(images, ncols: int, *, gap: int = 1, fill: float = np.nan):
 
 
 def hidden_unit_maps(model, points, resolution: int, layer: int = 0):
-    """What each unit of a hidden layer computes over the plane (chapter 8's playground).
+    """What each unit of hidden layer ``layer`` (0 is the first) computes over the plane.
 
-    ``points`` are the ``resolution**2`` points of a :func:`grid_2d` grid (shape
-    ``(resolution**2, 2)``); ``layer`` counts the hidden layers from 0 (the first one). Returns
-    the activations of that layer's units, shape ``(n_units, resolution, resolution)``; map ``j``
-    row ``r`` column ``c`` is unit ``j``'s output at ``x_1 = xs[c]``, ``x_2 = ys[r]``, so
-    ``imshow(maps[j], origin="lower", extent=extent)`` draws it the right way up.
+    ``points`` are the ``resolution**2`` points of a :func:`grid_2d` grid. Returns shape
+    ``(n_units, resolution, resolution)``: ``imshow(maps[j], origin="lower", extent=extent)``
+    draws unit ``j``'s output the right way up (chapter 8's playground).
     """
-    positive_number(resolution, "resolution", integer=True)
+    whole_number(resolution, "resolution")
     points = as_float_array(points, "points", ndim=2)
     if points.shape != (resolution * resolution, 2):
         raise ValueError(f"points must have shape ({resolution * resolution}, 2) for a "
                          f"{resolution}x{resolution} grid (see grid_2d), got {points.shape}")
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer < 0:
-        raise ValueError(f"layer must be an int >= 0 (0 is the first hidden layer), got {layer!r}")
-    from nnlib.layers import Dense
-    outs = layer_outputs(model, points)
-    # a hidden layer's output is the output of the activation that follows a (non-final) Dense
-    hidden = [outs[i + 1] for i in range(len(model.layers) - 1)
-              if isinstance(model.layers[i], Dense) and not isinstance(model.layers[i + 1], Dense)
-              and i + 1 < len(model.layers) - 1]
+    whole_number(layer, "layer (0 is the first hidden layer)", minimum=0)
+    hidden = model.hidden_outputs(points)
     if layer >= len(hidden):
         raise ValueError(f"the model has {len(hidden)} hidden layer(s) with an activation; "
                          f"layer={layer} does not exist (count from 0)")

@@ -1,16 +1,13 @@
-"""Input checks shared by nnlib's public entry points.
+"""Input checks shared by nnlib's public entry points (and the book kit, nnbook).
 
-Every public function of nnlib validates what a student passes in and raises a ``TypeError`` or
-``ValueError`` whose message names the argument and says what to fix, instead of letting numpy
-broadcast two mismatched arrays into a silently wrong answer.
+A bad argument raises a ``TypeError`` or ``ValueError`` whose message names it and says what to
+fix, instead of numpy broadcasting two mismatched arrays into a silently wrong answer.
 """
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-
-FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def _as_array(x, name: str, what: str) -> np.ndarray:
@@ -37,7 +34,7 @@ def as_float_array(x, name: str, *, ndim=None, dtype=None, allow_empty: bool = F
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
-    elif arr.dtype not in FLOAT_DTYPES:
+    elif arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
@@ -92,14 +89,22 @@ def real_number(value, name: str) -> float:
     return float(value)
 
 
-def positive_number(value, name: str, *, integer: bool = False, allow_zero: bool = False):
-    """Check a hyper-parameter such as a learning rate, an epoch count or a batch size."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+def positive_number(value, name: str, *, allow_zero: bool = False) -> float:
+    """Check a real hyper-parameter such as a learning rate, a slope or a tolerance."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value!r}")
     return value
+
+
+def as_batch(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
+    """A batch: a finite 2-D float array ``(n_samples, n_features)``, with ``n_features`` columns if given."""
+    X = as_float_array(X, name, ndim=2)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features per sample but the model expects "
+                         f"{n_features}; {name} must have shape (n_samples, {n_features})")
+    return X
 
 
 def whole_number(value, name: str, minimum: int = 1) -> int:
@@ -128,7 +133,5 @@ def as_rng(seed, name: str = "seed") -> np.random.Generator:
         raise TypeError(f"{name} must be an int (or None), got {seed!r}")
     try:
         return np.random.default_rng(seed)
-    except TypeError as exc:
-        raise TypeError(f"{name} must be a non-negative int (or None), got {seed!r}: {exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a non-negative int (or None), got {seed!r}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} must be a non-negative int (or None), got {seed!r}: {exc}") from None

@@ -7,18 +7,32 @@ up and down and watch the loss,
     dL/dtheta  ~  (L(theta + eps) - L(theta - eps)) / (2 eps),
 
 then report the relative error ||analytic - numeric|| / (||analytic|| + ||numeric||) of each
-array (Euclidean norms). In float64, errors below about 1e-6 mean the gradient is right; 1e-2 or
-more means it is wrong. Norms rather than entry-by-entry ratios: a finite difference carries a
-round-off error of about 1e-10, which is a large *relative* error for an entry that is itself
-tiny (a near-saturated sigmoid unit, say), and would flag a correct gradient as wrong.
+array. In float64, below about 1e-6 means right, 1e-2 or more wrong. Norms, not entry-by-entry
+ratios: a finite difference's round-off (about 1e-10) is a large *relative* error for a tiny
+entry (a saturated sigmoid unit, say) and would flag a correct gradient as wrong.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._checks import as_float_array, positive_number
+from .layers import Layer
+from .losses import get_loss
+from .network import Sequential
+
+
+def _loss_value(value):
+    """The number the loss function returned, or a TypeError that says what it returned instead."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        shape = f" of shape {np.shape(value)}" if isinstance(value, np.ndarray) else ""
+        raise TypeError(f"f must return the loss as one real number, got {type(value).__name__}"
+                        f"{shape}; sum or average it, e.g. return np.sum(...)")
+    return float(value)
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -40,9 +54,9 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         i = it.multi_index
         old = x[i]
         x[i] = old + eps
-        up = f()
+        up = _loss_value(f())
         x[i] = old - eps
-        down = f()
+        down = _loss_value(f())
         x[i] = old
         grad[i] = (up - down) / (2 * eps)
     return grad
@@ -63,6 +77,7 @@ class GradCheck:
     """Result of a gradient check: one relative error per checked array."""
     errors: dict
     tol: float
+    hint: str = ""
 
     @property
     def passed(self) -> bool:
@@ -74,12 +89,11 @@ class GradCheck:
         for name, err in self.errors.items():
             lines.append(f"{name:<{width}}  {err:14.2e}  {'ok' if err < self.tol else 'WRONG'}")
         lines.append(f"gradient check {'passed' if self.passed else 'FAILED'} (tolerance {self.tol:g})")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
 
     __repr__ = __str__
-
-    def _repr_pretty_(self, p, cycle):
-        p.text(str(self))
 
 
 def check_function(f, grad_f, x, *, eps: float = 1e-6, tol: float = 1e-6) -> GradCheck:
@@ -90,9 +104,18 @@ def check_function(f, grad_f, x, *, eps: float = 1e-6, tol: float = 1e-6) -> Gra
     """
     if not (callable(f) and callable(grad_f)):
         raise TypeError("f and grad_f must be functions of x")
+    positive_number(tol, "tol")
     x = as_float_array(x, "x").astype(np.float64).copy()
     numeric = numerical_gradient(lambda: f(x), x, eps)
-    return GradCheck({"x": relative_error(grad_f(x.copy()), numeric)}, tol)
+    analytic = as_float_array(grad_f(x.copy()), "grad_f(x)", finite=False, allow_empty=True)
+    if analytic.shape != x.shape:
+        raise ValueError(f"grad_f(x) has shape {analytic.shape} but x has shape {x.shape}; it must "
+                         "return one partial derivative per entry of x")
+    result = GradCheck({"x": relative_error(analytic, numeric)}, tol)
+    if not result.passed and np.any(np.abs(x) < 2 * eps):
+        result.hint = ("some entries of x lie within eps of 0, where ReLU, the step and max have a "
+                       "kink: a finite difference across a kink is wrong, so move x away from 0")
+    return result
 
 
 def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> GradCheck:
@@ -101,10 +124,9 @@ def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> Gr
     Uses the scalar L = sum(forward(X) * G) for a fixed random ``G``, whose gradient with respect
     to the layer's output is exactly ``G``.
     """
-    from .layers import Layer
-
     if not isinstance(layer, Layer):
         raise TypeError(f"layer must be an nnlib layer (Dense, ReLU, ...), got {type(layer).__name__}")
+    positive_number(tol, "tol")
     X = as_float_array(X, "X", ndim=2).astype(np.float64).copy()
     G = np.random.default_rng(seed).standard_normal(layer.forward(X).shape)
 
@@ -123,25 +145,23 @@ def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> Gr
 def check_model(model, X, y, loss: str = "cross_entropy", *, eps: float = 1e-6,
                 tol: float = 1e-6) -> GradCheck:
     """Check backpropagation through a whole network plus its loss, parameter by parameter."""
-    from .network import Sequential
-    from .train import _checked_data, _loss
-
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be an nnlib Sequential network, got {type(model).__name__}")
-    loss_fn = _loss(loss)
-    X, y = _checked_data(model, X, y, loss, "X", "y")
+    positive_number(tol, "tol")
+    loss_fn = get_loss(loss)
+    X, y = Sequential.check(model).check_data(X, y, loss_fn)
     if X.dtype != np.float64:
         raise TypeError("check_model needs a float64 model (float32 is too coarse for finite "
                         "differences): build it with dtype=np.float64")
 
     def value():
-        return loss_fn.forward(model._forward(X), y)
+        return loss_fn.forward(model.forward(X, checked=True), y)
 
     value()
     model.backward(loss_fn.backward())
     analytic = [g.copy() for g in model.grads]
-    errors = {}
-    for k, (layer_idx, p) in enumerate(((i, p) for i, layer in enumerate(model.layers) for p in layer.params)):
-        name = f"layer {layer_idx} {type(model.layers[layer_idx]).__name__} {'W' if p.ndim == 2 else 'b'} {p.shape}"
-        errors[name] = relative_error(analytic[k], numerical_gradient(value, p, eps))
+    errors, k = {}, 0
+    for i, layer in enumerate(model.layers):
+        for p in layer.params:
+            name = f"layer {i} {type(layer).__name__} {'W' if p.ndim == 2 else 'b'} {p.shape}"
+            errors[name] = relative_error(analytic[k], numerical_gradient(value, p, eps))
+            k += 1
     return GradCheck(errors, tol)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from .activations import sigmoid
+
 
 class Value:
     """A scalar node of a computational graph.
@@ -40,14 +42,9 @@ class Value:
             raise TypeError(f"label must be a string such as 'x', got {label!r}")
         if not math.isfinite(data):
             raise ValueError(f"Value {label!r} must be finite, got {data}")
-        self.data = float(data)
-        self.grad = 0.0
-        self.label = label
-        self.op = op
-        self.parents = tuple(parents)
-        self._local = tuple(local_grads)  # d(self)/d(parent) for each parent
+        self.data, self.grad, self.label, self.op = float(data), 0.0, label, op
+        self.parents, self._local = tuple(parents), tuple(local_grads)  # _local: d(self)/d(parent)
 
-    # -- gates --------------------------------------------------------------------------
     def __add__(self, other):
         other = _as_value(other)
         return Value(self.data + other.data, op="+", parents=(self, other), local_grads=(1.0, 1.0))
@@ -75,12 +72,10 @@ class Value:
                      local_grads=(1.0 if self.data > 0 else 0.0,))
 
     def sigmoid(self):
-        """1 / (1 + e^-self), with local gradient s (1 - s)."""
-        s = 1.0 / (1.0 + math.exp(-self.data)) if self.data >= 0 else \
-            math.exp(self.data) / (1.0 + math.exp(self.data))
+        """The sigmoid gate of chapter 5, with local gradient s (1 - s)."""
+        s = float(sigmoid(self.data))
         return Value(s, op="sigmoid", parents=(self,), local_grads=(s * (1.0 - s),))
 
-    # -- backpropagation -----------------------------------------------------------------
     def backward(self):
         """Fill ``grad`` of every node this value depends on (d self / d node).
 

@@ -1,41 +1,24 @@
 """Layers: the building blocks of a network (chapters 4 and 7).
 
 A layer maps a batch ``X`` of shape ``(n_samples, n_in)`` to an output of shape
-``(n_samples, n_out)`` in ``forward``, and in ``backward`` turns the gradient of the loss with
-respect to its output into the gradient with respect to its input, filling in the gradients of
-its own parameters on the way. Layers remember what backward needs from their forward pass.
+``(n_samples, n_out)`` in ``forward``, remembering what it needs; ``backward`` turns the gradient
+of the loss with respect to that output into the gradient with respect to the input, and fills in
+the gradients of the layer's own parameters on the way (the chain rule, chapter 7).
 """
 from __future__ import annotations
 
-import abc
-
 import numpy as np
 
-from ._checks import as_float_array, as_rng, positive_number
+from ._checks import as_float_array, as_rng, choose, positive_number, whole_number
+from .activations import ACTIVATIONS
 
 
-class Layer(abc.ABC):
-    """Base class. Subclasses implement ``forward(X)`` and ``backward(grad, need_input_grad)``."""
+class Layer:
+    """The interface: ``forward(X)`` returns the output; ``backward(grad)`` takes dL/d(output),
+    fills ``grads`` and returns dL/d(input) (or None when ``need_input_grad`` is False)."""
 
-    #: parameter arrays (updated in place by the optimiser) and their gradients, in the same order
-    params: list = []
-    grads: list = []
-
-    @abc.abstractmethod
-    def forward(self, X):
-        """Return the layer's output for the batch ``X``."""
-
-    @abc.abstractmethod
-    def backward(self, grad, need_input_grad=True):
-        """Given dL/d(output), fill ``self.grads`` and return dL/d(input) (or None if not needed)."""
-
-    def _forward(self, X):
-        """Forward pass on a batch the network has already validated (no input checks).
-
-        :class:`nnlib.network.Sequential` and :func:`nnlib.train.fit` call this once per
-        mini-batch; layers with a cheaper unchecked path override it.
-        """
-        return self.forward(X)
+    params: list = []   # parameter arrays, updated in place by the optimiser (chapter 8)
+    grads: list = []    # their gradients, in the same order, filled in by backward
 
     def __call__(self, X):
         return self.forward(X)
@@ -44,74 +27,129 @@ class Layer(abc.ABC):
         """Number of trainable numbers in this layer."""
         return int(sum(p.size for p in self.params))
 
-
-INITS = ("he", "xavier")
+    def _upstream(self, grad, out_shape):
+        """Check the gradient arriving from the layer above against the last output's shape."""
+        if self._input is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        grad = np.asarray(grad, dtype=self._input.dtype)
+        if grad.shape != out_shape:
+            raise ValueError(f"grad must have the shape of this layer's last output {out_shape}, "
+                             f"got {grad.shape}")
+        return grad
 
 
 class Dense(Layer):
     """A fully connected layer: ``Y = X @ W + b``.
 
     Shapes: ``X`` is ``(n_samples, n_in)``, ``W`` is ``(n_in, n_out)``, ``b`` is ``(n_out,)``, so
-    ``Y`` is ``(n_samples, n_out)``. Each of the ``n_out`` neurons has ``n_in`` weights and one bias:
-    ``(n_in + 1) * n_out`` parameters (chapter 4).
+    ``Y`` is ``(n_samples, n_out)``. Each of the ``n_out`` neurons has ``n_in`` weights and one
+    bias: ``(n_in + 1) * n_out`` parameters (chapter 4).
 
-    Weights are drawn from a seeded generator: ``init="he"`` (normal with variance 2 / n_in, suited
-    to ReLU) or ``"xavier"`` (variance 2 / (n_in + n_out), suited to sigmoid and tanh). Biases start at 0.
-
-    Backward (chapter 7), with ``G = dL/dY`` of shape ``(n_samples, n_out)``:
-    ``dL/dW = X.T @ G``, ``dL/db = G.sum(axis=0)``, ``dL/dX = G @ W.T``.
+    Seeded weights: ``init="he"`` (variance 2 / n_in, for ReLU) or ``"xavier"`` (2 / (n_in + n_out),
+    for sigmoid and tanh); biases 0. Backward (chapter 7), ``G = dL/dY``: ``dL/dW = X.T @ G``,
+    ``dL/db = G.sum(axis=0)``, ``dL/dX = G @ W.T``.
     """
 
     def __init__(self, n_in: int, n_out: int, *, init: str = "he", seed=0, dtype=np.float64):
-        positive_number(n_in, "n_in", integer=True)
-        positive_number(n_out, "n_out", integer=True)
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        self.n_in, self.n_out = whole_number(n_in, "n_in"), whole_number(n_out, "n_out")
+        self.init = choose(init, ("he", "xavier"), "init")
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        variance = 2.0 / n_in if self.init == "he" else 2.0 / (n_in + n_out)
         rng = as_rng(seed)
-        std = np.sqrt(2.0 / n_in) if init == "he" else np.sqrt(2.0 / (n_in + n_out))
-        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
-        self.W = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)
+        self.W = (rng.standard_normal((n_in, n_out)) * np.sqrt(variance)).astype(dtype)
         self.b = np.zeros(n_out, dtype=dtype)
-        self.dW = np.zeros_like(self.W)
-        self.db = np.zeros_like(self.b)
-        self.params = [self.W, self.b]
-        self.grads = [self.dW, self.db]
-        self._X = None
+        self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)
+        self._input = None
+
+    params = property(lambda self: [self.W, self.b])
+    grads = property(lambda self: [self.dW, self.db])
 
     def forward(self, X):
-        X = as_float_array(X, "X", ndim=2)
+        X = as_float_array(X, "X", ndim=2, finite=False)
         if X.shape[1] != self.n_in:
             raise ValueError(f"Dense({self.n_in}, {self.n_out}) expects X of shape (n_samples, "
                              f"{self.n_in}), got {X.shape}")
-        return self._forward(X.astype(self.W.dtype, copy=False))
-
-    def _forward(self, X):
-        self._X = X
-        out = X @ self.W
-        out += self.b
-        return out
+        self._input = X.astype(self.W.dtype, copy=False)
+        return self._input @ self.W + self.b
 
     def backward(self, grad, need_input_grad=True):
-        if self._X is None:
-            raise RuntimeError("Dense.backward called before forward")
-        if getattr(grad, "shape", None) != (self._X.shape[0], self.n_out):
-            raise ValueError(f"grad must have the shape of this layer's last output "
-                             f"{(self._X.shape[0], self.n_out)}, got {np.shape(grad)}")
-        np.matmul(self._X.T, grad, out=self.dW)
-        grad.sum(axis=0, out=self.db)
+        grad = self._upstream(grad, (getattr(self._input, "shape", (0,))[0], self.n_out))
+        self.dW = self._input.T @ grad
+        self.db = grad.sum(axis=0)
         return grad @ self.W.T if need_input_grad else None
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out}, init={self.init!r})"
 
 
-def check_batch(X, n_features: int | None = None, name: str = "X"):
-    """Validate a batch: 2-D, finite, numeric; optionally with ``n_features`` columns."""
-    X = as_float_array(X, name, ndim=2)
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features per sample but the model expects "
-                         f"{n_features}; {name} must have shape (n_samples, {n_features})")
-    return X
+class Activation(Layer):
+    """An activation applied element-wise (chapter 5): ``forward(Z) = f(Z)``, ``backward(G) = G * f'(Z)``.
+
+    Subclasses name their function in ``ACTIVATIONS``; ``Activation.named("relu")`` builds one by name.
+    """
+
+    name = "identity"
+
+    def __init__(self, **alpha):
+        if alpha and self.name not in ("leaky_relu", "elu"):
+            raise TypeError(f"{type(self).__name__}() takes no arguments, got {sorted(alpha)}")
+        self.kwargs = {k: float(positive_number(v, k, allow_zero=True)) for k, v in alpha.items()}
+        self.f, self.f_grad = ACTIVATIONS[self.name]
+        self._input = None
+
+    @staticmethod
+    def named(name: str) -> "Activation":
+        """The activation layer for a name of ``ACTIVATIONS``, e.g. ``Activation.named("tanh")``."""
+        name = choose(name, ACTIVATIONS, "activation")
+        return next(cls for cls in Activation.__subclasses__() if cls.name == name)()
+
+    def forward(self, X):
+        self._input = as_float_array(X, "X", allow_empty=True, finite=False)
+        return self.f(self._input, **self.kwargs)
+
+    def backward(self, grad, need_input_grad=True):
+        grad = self._upstream(grad, getattr(self._input, "shape", None))
+        return grad * self.f_grad(self._input, **self.kwargs)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.kwargs.items())})"
+
+
+class Step(Activation):
+    """Step activation layer (no useful gradient: for the perceptron demos only)."""
+    name = "step"
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+
+class ReLU(Activation):
+    name = "relu"
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU layer with negative slope ``alpha``."""
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01):
+        super().__init__(alpha=alpha)
+
+
+class ELU(Activation):
+    """ELU layer with parameter ``alpha``."""
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__(alpha=alpha)
+
+
+class Identity(Activation):
+    """Identity layer (a linear output)."""
+    name = "identity"

@@ -1,53 +1,51 @@
 """Loss functions, softmax, and their gradients (chapter 6).
 
-A loss turns the network's outputs and the true targets into one number to minimise. Each loss
-here comes with its gradient with respect to its first argument, which is where backpropagation
-starts (chapter 7). All losses are averaged over the ``n`` samples of the batch.
+A loss turns the network's outputs and the true targets into one number to minimise, averaged
+over the ``n`` samples; its gradient with respect to the outputs is where backpropagation starts
+(chapter 7): ``mse`` for regression, ``binary_cross_entropy`` for one probability per sample,
+``cross_entropy`` for K classes, from logits with the log-sum-exp trick (no overflow, no log 0).
 
-* ``mse``: regression, L = 1/(2n) * sum_i ||y_i - yhat_i||^2 (the handout's form, with the 1/2).
-* ``binary_cross_entropy``: one probability per sample (a sigmoid output).
-* ``cross_entropy``: K classes, computed from logits with the log-sum-exp trick, so logits
-  like 1000 or -1000 neither overflow nor produce ``log(0)``.
+Targets are checked strictly; predictions follow numpy's rules (a NaN prediction gives a NaN
+loss), so a diverging training run reaches :func:`nnlib.train.fit`, which reports it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_labels
+from ._checks import as_float_array, as_labels, choose
 
 
-# ----------------------------------------------------------------------------- softmax
-def softmax(z, axis: int = -1):
-    """Softmax exp(z_k) / sum_j exp(z_j) along ``axis``: scores (logits) to probabilities.
+def _scores(z, name="z"):
+    return as_float_array(z, name, ndim=(1, 2), finite=False)
 
-    Subtracting ``max(z)`` first changes nothing mathematically (it cancels in the ratio) but keeps
-    every exponent <= 0, so nothing overflows. Shape in = shape out; each slice sums to 1.
+
+def logsumexp(z, axis: int = -1, keepdims: bool = False):
+    """log(sum_j exp(z_j)) without overflow: m + log(sum_j exp(z_j - m)) with m = max(z).
+
+    Subtracting the maximum changes nothing mathematically but keeps every exponent <= 0, so
+    nothing overflows. This is the one place where nnlib shifts by the maximum.
     """
-    z = as_float_array(z, "z", ndim=(1, 2))
-    with np.errstate(under="ignore"):   # e^-2000 is 0 as it should be, not an error
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    z = _scores(z)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis must be an int that names an axis of z (shape {z.shape}), got {axis!r}")
+    m = z.max(axis=axis, keepdims=True)
+    out = m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))   # e^-2000 underflows to 0: fine
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(z, axis: int = -1):
-    """log(softmax(z)) computed stably as z - logsumexp(z) (no log of an underflowed 0)."""
-    z = as_float_array(z, "z", ndim=(1, 2))
-    shifted = z - z.max(axis=axis, keepdims=True)
-    with np.errstate(under="ignore"):
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    """log(softmax(z)) = z - logsumexp(z), computed without taking the log of an underflowed 0."""
+    z = _scores(z)
+    return z - logsumexp(z, axis, keepdims=True)
 
 
-def logsumexp(z, axis: int = -1):
-    """log(sum_j exp(z_j)) without overflow: max(z) + log(sum_j exp(z_j - max(z)))."""
-    z = as_float_array(z, "z", ndim=(1, 2))
-    m = z.max(axis=axis, keepdims=True)
-    with np.errstate(under="ignore"):
-        return np.squeeze(m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True)), axis=axis)
+def softmax(z, axis: int = -1):
+    """Softmax exp(z_k) / sum_j exp(z_j) along ``axis``: scores (logits) to probabilities that sum to 1."""
+    return np.exp(log_softmax(z, axis))
 
 
-# ----------------------------------------------------------------------------- helpers
 def _pair(pred, target, pred_name, target_name):
-    pred = as_float_array(pred, pred_name, ndim=(1, 2))
+    pred = as_float_array(pred, pred_name, ndim=(1, 2), finite=False)
     target = as_float_array(target, target_name, ndim=(1, 2))
     if pred.shape != target.shape:
         raise ValueError(f"{pred_name} has shape {pred.shape} but {target_name} has shape "
@@ -55,42 +53,8 @@ def _pair(pred, target, pred_name, target_name):
     return pred, target
 
 
-def _targets(logits, y, one_sample=False):
-    """Return one-hot targets of the same shape as ``logits`` from labels or one-hot ``y``.
-
-    ``one_sample``: the logits were given as one vector ``(K,)``; then ``y`` may be a label or a
-    one-hot vector ``(K,)`` (the form of the chapter 6 example).
-    """
-    n, k = logits.shape
-    if np.ndim(y) == 0:
-        y = np.atleast_1d(y)
-    elif one_sample and np.ndim(y) == 1 and np.shape(y)[0] == k and k > 1:
-        y = np.asarray(y)[None, :]
-    arr = np.asarray(y)
-    if arr.ndim == 2:
-        t = as_float_array(y, "y", ndim=2)
-        if t.shape != logits.shape:
-            raise ValueError(f"one-hot y has shape {t.shape} but logits have shape {logits.shape}")
-        if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
-            raise ValueError("one-hot (or probability) targets y must be >= 0 and sum to 1 per row")
-        return t
-    labels = as_labels(y, "y", n_samples=n, n_classes=k, samples_of="logits")
-    t = np.zeros_like(logits)
-    t[np.arange(n), labels] = 1.0
-    return t
-
-
-def _logits2d(logits):
-    z = as_float_array(logits, "logits", ndim=(1, 2))
-    return z[None, :] if z.ndim == 1 else z
-
-
-# ----------------------------------------------------------------------------- losses
 def mse(y_pred, y_true):
-    """Mean squared error in the handout's form: L = 1/(2n) * sum_i ||y_true_i - y_pred_i||^2.
-
-    ``y_pred`` and ``y_true`` have the same shape, ``(n,)`` or ``(n, k)``.
-    """
+    """Mean squared error L = 1/(2n) * sum_i ||y_true_i - y_pred_i||^2; shapes ``(n,)`` or ``(n, k)``."""
     y_pred, y_true = _pair(y_pred, y_true, "y_pred", "y_true")
     return float(0.5 * np.sum((y_pred - y_true) ** 2) / y_pred.shape[0])
 
@@ -105,104 +69,151 @@ _EPS = 1e-12
 
 
 def _bce_args(p, y):
-    """Validate probabilities ``p`` and 0/1 targets ``y``; also return ``p`` clipped away from 0 and 1."""
+    """Check probabilities ``p`` and 0/1 targets ``y``; return ``p`` clipped away from 0 and 1."""
     p, y = _pair(p, y, "p", "y")
     if np.any((p < 0) | (p > 1)):
         raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
     if np.any((y < 0) | (y > 1)):
         raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
-    return p, y, np.clip(p, _EPS, 1 - _EPS)
+    return np.clip(p, _EPS, 1 - _EPS), y
 
 
 def binary_cross_entropy(p, y):
     """Binary cross-entropy -mean(y log p + (1 - y) log(1 - p)) for probabilities ``p`` in [0, 1].
 
-    ``y`` holds 0/1 targets of the same shape. ``p`` is clipped to [1e-12, 1 - 1e-12] so a
-    confident wrong answer costs a large but finite loss.
+    ``p`` is clipped to [1e-12, 1 - 1e-12]: a confident wrong answer costs a large but finite loss.
     """
-    p, y, q = _bce_args(p, y)
+    q, y = _bce_args(p, y)
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
 def binary_cross_entropy_grad(p, y):
-    """Gradient of :func:`binary_cross_entropy` w.r.t. ``p``: (p - y) / (p (1 - p)) / N."""
-    p, y, q = _bce_args(p, y)
-    return (q - y) / (q * (1 - q)) / p.size
+    """Gradient of :func:`binary_cross_entropy` with respect to ``p``: (p - y) / (p (1 - p)) / N."""
+    q, y = _bce_args(p, y)
+    return (q - y) / (q * (1 - q)) / q.size
+
+
+def _logits_and_targets(logits, y):
+    """Logits as ``(n, K)`` and targets as one-hot / probability rows of the same shape."""
+    z = _scores(logits, "logits")
+    one_sample, z = z.ndim == 1, np.atleast_2d(z)
+    n, k = z.shape
+    y_arr = y if isinstance(y, (str, bytes)) else np.asarray(y)
+    if one_sample and np.ndim(y_arr) == 1 and len(y_arr) == k > 1:   # one label, or a one-hot row?
+        if y_arr.dtype.kind != "f":
+            raise ValueError(f"logits of shape {(k,)} are one sample with {k} classes, but y holds "
+                             f"{k} whole numbers: for that one sample pass its label (e.g. y=1) or "
+                             "a one-hot row of floats (e.g. [0., 1., 0.]); if the logits are one "
+                             "score per sample (two classes), use binary_cross_entropy(sigmoid(z), y)")
+        y_arr = y_arr[None, :]
+    if np.ndim(y_arr) == 2:
+        t = as_float_array(y_arr, "y", ndim=2)
+        if t.shape != z.shape:
+            raise ValueError(f"one-hot y has shape {t.shape} but logits have shape {z.shape}")
+        if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ValueError("one-hot (or probability) targets y must be >= 0 and sum to 1 per row")
+        return z, t
+    labels = as_labels(np.atleast_1d(y_arr), "y", n_samples=n, n_classes=k, samples_of="logits")
+    return z, np.eye(k, dtype=z.dtype)[labels]
 
 
 def cross_entropy(logits, y):
     """Multi-class cross-entropy from logits: L = -1/n * sum_i log softmax(z_i)[y_i].
 
-    ``logits`` has shape ``(n, K)`` (or ``(K,)`` for one sample). ``y`` is either integer labels of
-    shape ``(n,)`` or one-hot / probability targets of shape ``(n, K)``; then
-    L = -1/n * sum_i sum_k y_ik log softmax(z_i)_k, the cross-entropy H(p, q) of chapter 6.
+    ``logits`` has shape ``(n, K)`` (or ``(K,)`` for one sample); ``y`` holds integer labels
+    ``(n,)`` or one-hot / probability rows ``(n, K)``, for which it is the cross-entropy
+    H(p, q) = -sum_k p_k log q_k of chapter 6, averaged over the samples.
     """
-    z = _logits2d(logits)
-    t = _targets(z, y, one_sample=np.ndim(logits) == 1)
+    z, t = _logits_and_targets(logits, y)
     return float(-np.sum(t * log_softmax(z)) / z.shape[0])
 
 
 def cross_entropy_grad(logits, y):
-    """Gradient of :func:`cross_entropy` w.r.t. the logits: (softmax(z) - onehot(y)) / n.
+    """Gradient of :func:`cross_entropy` with respect to the logits: (softmax(z) - onehot(y)) / n.
 
     Softmax followed by cross-entropy has this famously simple fused gradient ``p - y``.
     """
-    z = _logits2d(logits)
-    t = _targets(z, y, one_sample=np.ndim(logits) == 1)
-    g = (softmax(z) - t) / z.shape[0]
-    return g.reshape(np.shape(logits))
+    z, t = _logits_and_targets(logits, y)
+    return ((softmax(z) - t) / z.shape[0]).reshape(np.shape(logits))
 
 
-# ----------------------------------------------------------------------------- for training
 class SoftmaxCrossEntropy:
-    """Softmax + cross-entropy on a network's logits, as used by :func:`nnlib.train.fit`.
+    """Softmax + cross-entropy on a network's logits, for classification (used by ``fit``).
 
-    ``forward(logits, labels)`` returns the mean loss and remembers the probabilities;
-    ``backward()`` returns dL/dlogits = (p - onehot) / n. Works in the logits' dtype (float32
-    training stays float32). Labels must already be validated integer arrays.
+    ``forward(logits, labels)`` returns the mean loss; ``backward()`` returns dL/dlogits =
+    (p - onehot) / n. A loss owns its targets, its accuracy and the loss of guessing (``chance``).
     """
 
-    def __init__(self):
-        self._row_starts = np.arange(0)
-        self._p = self._grad = None
+    name = "cross_entropy"
+
+    def targets(self, y, n_samples, n_outputs, name="y", samples_of="X"):
+        """Check ``y`` as integer class labels, one per sample, for a model with ``n_outputs`` logits."""
+        if n_outputs == 1:
+            raise ValueError("cross-entropy needs one output (logit) per class, but the model has a "
+                             "single output; give the last layer one unit per class or use loss='mse'")
+        return as_labels(y, name, n_samples=n_samples, n_classes=n_outputs, samples_of=samples_of)
 
     def forward(self, logits, labels):
-        n, k = logits.shape
-        if self._row_starts.shape[0] != n or self._row_starts[-1:].tolist() != [(n - 1) * k]:
-            self._row_starts = np.arange(n) * k   # reused while the batch shape stays the same
-        true_class = self._row_starts + labels    # flat index of each sample's true-class entry
-        e = logits - logits.max(axis=1, keepdims=True)
-        picked = e.ravel()[true_class]            # shifted logit of each sample's true class
-        np.exp(e, out=e)
-        s = e.sum(axis=1, keepdims=True)
-        loss = float(np.log(s).sum() - picked.sum()) / n
-        e /= s                                    # probabilities p = softmax(logits)
-        self._p, self._true_class, self._grad = e, true_class, None
-        return loss
+        log_p = log_softmax(logits)
+        self._p, self._labels = np.exp(log_p), labels
+        return float(-log_p[np.arange(len(labels)), labels].mean())
 
     def backward(self):
-        if self._grad is None:
-            if self._p is None:
-                raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
-            g = self._p                           # fused gradient (p - onehot) / n, in place
-            g.ravel()[self._true_class] -= 1.0
-            g /= g.shape[0]
-            self._grad = g
-        return self._grad
+        if getattr(self, "_p", None) is None:
+            raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
+        grad = self._p.copy()
+        grad[np.arange(len(self._labels)), self._labels] -= 1.0
+        return grad / len(self._labels)
+
+    def accuracy(self, logits, labels):
+        """Fraction of samples whose largest logit is the true class."""
+        return np.count_nonzero(np.argmax(logits, axis=1) == labels) / len(labels)
+
+    def chance(self, labels):
+        """The loss of the best constant guess: the entropy of the class frequencies (ln K if balanced)."""
+        freq = np.bincount(labels) / len(labels)
+        freq = freq[freq > 0]
+        return float(-np.sum(freq * np.log(freq)))
 
 
 class MSELoss:
-    """:func:`mse` as a training loss; targets are one value (or one vector) per sample."""
+    """:func:`mse` as a training loss, for regression: real targets, one value or vector per sample."""
+
+    name = "mse"
+
+    def targets(self, y, n_samples, n_outputs, name="y", samples_of="X"):
+        """Check ``y`` as real targets of shape ``(n_samples, n_outputs)`` (or ``(n_samples,)`` for one output)."""
+        y = as_float_array(y, name, ndim=(1, 2))
+        if y.shape[0] != n_samples:
+            raise ValueError(f"{name} has {y.shape[0]} targets but {samples_of} has {n_samples} "
+                             "samples; they must have the same length")
+        if (y.shape[1:] or (1,))[0] != n_outputs:
+            raise ValueError(f"{name} has shape {y.shape} but the model has {n_outputs} output(s); "
+                             f"mse targets must have shape (n_samples, {n_outputs})"
+                             + (" or (n_samples,)" if n_outputs == 1 else ""))
+        return y.reshape(n_samples, n_outputs)
 
     def forward(self, pred, target):
-        target = np.reshape(target, pred.shape)
-        self._diff = pred - target
-        return float(0.5 * np.sum(self._diff ** 2) / pred.shape[0])
+        self._pred, self._target = pred, np.reshape(target, np.shape(pred))
+        return mse(self._pred, self._target)
 
     def backward(self):
-        if getattr(self, "_diff", None) is None:
+        if getattr(self, "_pred", None) is None:
             raise RuntimeError("MSELoss.backward called before forward")
-        return self._diff / self._diff.shape[0]
+        return mse_grad(self._pred, self._target)
+
+    def accuracy(self, pred, target):
+        """Regression has no accuracy: NaN."""
+        return float("nan")
+
+    def chance(self, target):
+        """The loss of the best constant guess, the mean target: half the summed variance."""
+        return mse(np.broadcast_to(target.mean(axis=0), target.shape), target)
 
 
 LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "mse": MSELoss}
+
+
+def get_loss(name: str):
+    """A fresh loss object for ``"cross_entropy"`` (classification) or ``"mse"`` (regression)."""
+    return LOSSES[choose(name, LOSSES, "loss")]()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_labels, as_rng, positive_number
-from .activations import LAYER_FOR, _sigmoid, get_activation
-from .layers import Dense, Layer, check_batch
+from ._checks import as_batch, as_labels, as_rng, choose, whole_number
+from .activations import ACTIVATIONS, sigmoid
+from .layers import Activation, Dense, Layer
+from .losses import softmax
 
 
 class Sequential:
@@ -37,7 +38,13 @@ class Sequential:
         self.n_inputs = dense[0].n_in if dense else None
         self.n_outputs = dense[-1].n_out if dense else None
 
-    # -- parameters -----------------------------------------------------------------------
+    @staticmethod
+    def check(model):
+        """``model`` itself if it is a Sequential network, else a TypeError that says so."""
+        if not isinstance(model, Sequential):
+            raise TypeError(f"model must be an nnlib Sequential network, got {type(model).__name__}")
+        return model
+
     @property
     def params(self):
         """All parameter arrays, layer by layer (``[W1, b1, W2, b2, ...]``)."""
@@ -52,23 +59,38 @@ class Sequential:
         """Total number of trainable parameters: sum over Dense layers of (n_in + 1) * n_out."""
         return int(sum(layer.num_params() for layer in self.layers))
 
-    @property
-    def dtype(self):
-        params = self.params
-        return params[0].dtype if params else np.dtype(np.float64)
+    dtype = property(lambda self: self.params[0].dtype if self.params else np.dtype(np.float64))
 
-    # -- passes ---------------------------------------------------------------------------
-    def forward(self, X):
-        """Apply every layer in order; ``X`` has shape ``(n_samples, n_inputs)``."""
-        return self._forward(self._checked(X))
+    def check_data(self, X, y, loss, x_name="X", y_name="y"):
+        """``X`` checked as a batch for this network and ``y`` as ``loss``'s targets, in the network's dtype."""
+        X = self._batch(X, x_name)
+        y = loss.targets(y, X.shape[0], self.n_outputs, y_name, x_name)
+        return X, (y if y.dtype.kind == "i" else y.astype(self.dtype, copy=False))
 
-    def _forward(self, X):
-        # X already validated and in the network's dtype: fit calls this once per mini-batch
-        for layer in self.layers:
-            X = layer._forward(X)
-        return X
+    def _batch(self, X, name="X"):
+        return as_batch(X, self.n_inputs, name).astype(self.dtype, copy=False)
+
+    def forward(self, X, *, checked: bool = False):
+        """Apply every layer in order to ``X`` of shape ``(n_samples, n_inputs)``; ``X`` is checked
+        first unless ``checked=True`` says the caller did so once already (``fit`` does)."""
+        return self.layer_outputs(X, checked=checked)[-1]
 
     __call__ = forward
+
+    def layer_outputs(self, X, *, checked: bool = False):
+        """The output of every layer for the batch ``X``, in order: after an activation layer, the
+        hidden units' activations (chapter 9 looks at which units fire for which digit)."""
+        outs = [X if checked else self._batch(X)]
+        for layer in self.layers:
+            outs.append(layer.forward(outs[-1]))
+        return outs[1:]
+
+    def hidden_outputs(self, X):
+        """One ``(n_samples, n_units)`` array per hidden layer (a Dense layer and its activation,
+        before the output layer): what each hidden unit computes for ``X``."""
+        outs = self.layer_outputs(X)
+        return [outs[i + 1] for i in range(len(self.layers) - 2)
+                if isinstance(self.layers[i], Dense) and not isinstance(self.layers[i + 1], Dense)]
 
     def backward(self, grad, need_input_grad: bool = False):
         """Backpropagate dL/d(output) through all layers; fills every layer's ``grads``.
@@ -76,60 +98,30 @@ class Sequential:
         The gradient with respect to the network's input is not needed for training, so the first
         layer skips computing it unless ``need_input_grad=True``.
         """
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
+        for i in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[i].backward(grad, need_input_grad=need_input_grad or i > 0)
         return grad
 
-    def layer_outputs(self, X):
-        """The output of every layer for the batch ``X``, in order (a list of arrays).
-
-        The outputs of the activation layers are the hidden units' activations: chapter 9 looks
-        at which units fire for which digit.
-        """
-        X, outs = self._checked(X), []
-        for layer in self.layers:
-            X = layer.forward(X)
-            outs.append(X)
-        return outs
-
-    def hidden_outputs(self, X):
-        """The activations of each hidden layer for ``X``: one ``(n_samples, n_units)`` array per layer.
-
-        A hidden layer is a Dense layer followed by its activation, before the output layer.
-        """
-        outs = self.layer_outputs(X)
-        return [outs[i + 1] for i in range(len(self.layers) - 2)
-                if isinstance(self.layers[i], Dense) and not isinstance(self.layers[i + 1], Dense)]
-
-    # -- predictions ----------------------------------------------------------------------
-    def _checked(self, X):
-        return check_batch(X, self.n_inputs).astype(self.dtype, copy=False)
-
     def predict_proba(self, X):
-        """Class probabilities: softmax of the logits, or a sigmoid when there is one output.
+        """Class probabilities ``(n_samples, n_classes)``: the softmax of the logits (chapter 6).
 
-        Returns shape ``(n_samples, n_classes)``; for one output, ``(n_samples, 2)`` with the
-        columns P(class 0) and P(class 1).
+        For a single output, a sigmoid: the columns are P(class 0) and P(class 1).
         """
-        z = self._forward(self._checked(X))
+        z = self.forward(X)
         if z.shape[1] == 1:
-            p1 = _sigmoid(z[:, 0])
+            p1 = sigmoid(z[:, 0])
             return np.stack([1 - p1, p1], axis=1)
-        e = np.exp(z - z.max(axis=1, keepdims=True))    # the stable softmax of chapter 6
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(z)
 
     def predict(self, X):
         """Predicted class labels of shape ``(n_samples,)``: the most probable class."""
-        z = self._forward(self._checked(X))
-        if z.shape[1] == 1:
-            return (z[:, 0] > 0).astype(np.int64)
-        return np.argmax(z, axis=1)
+        z = self.forward(X)
+        return (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else np.argmax(z, axis=1)
 
     def accuracy(self, X, y):
-        """Fraction of samples whose predicted class equals ``y``."""
-        X = self._checked(X)
-        y = as_labels(y, "y", n_samples=X.shape[0])
+        """Fraction of samples whose predicted class equals the label in ``y``."""
+        X = self._batch(X)
+        y = as_labels(y, "y", n_samples=X.shape[0], n_classes=max(self.n_outputs or 2, 2))
         return float(np.mean(self.predict(X) == y))
 
     def __repr__(self):
@@ -137,16 +129,7 @@ class Sequential:
         return f"Sequential([\n  {inner}\n])  # {self.num_params()} parameters"
 
 
-def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None, seed=0,
-        dtype=np.float64) -> Sequential:
-    """Build a multi-layer perceptron from layer sizes, e.g. ``MLP([5, 3, 7, 5, 1])``.
-
-    ``sizes[0]`` is the number of inputs and ``sizes[-1]`` the number of outputs. Every hidden
-    layer is followed by ``activation``; the output layer by ``output`` (``"identity"`` leaves
-    logits, which is what ``fit`` with cross-entropy expects). Weights use He initialisation for
-    ReLU-like activations and Xavier for sigmoid/tanh unless ``init`` says otherwise. One seed
-    initialises the whole network reproducibly.
-    """
+def _sizes(sizes):
     try:
         sizes = list(sizes)
     except TypeError:
@@ -154,11 +137,21 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
                         f"{type(sizes).__name__}") from None
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
-    for s in sizes:
-        positive_number(s, "each layer size", integer=True)
-    get_activation(activation)
-    get_activation(output)
-    activation, output = activation.lower(), output.lower()
+    return [whole_number(s, "each layer size") for s in sizes]
+
+
+def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None, seed=0,
+        dtype=np.float64) -> Sequential:
+    """Build a multi-layer perceptron from layer sizes, e.g. ``MLP([5, 3, 7, 5, 1])``.
+
+    ``sizes[0]`` inputs, ``sizes[-1]`` outputs; each hidden layer is followed by ``activation``, the
+    output layer by ``output`` (``"identity"``: logits, as ``fit`` with cross-entropy expects). He
+    initialisation for ReLU-like activations, Xavier for sigmoid/tanh, unless ``init`` says
+    otherwise (chapter 4); one seed initialises the whole network.
+    """
+    sizes = _sizes(sizes)
+    activation = choose(activation, ACTIVATIONS, "activation")
+    output = choose(output, ACTIVATIONS, "output activation")
     if init is None:
         init = "xavier" if activation in ("sigmoid", "tanh") else "he"
     rng = as_rng(seed)
@@ -167,7 +160,7 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
         layers.append(Dense(n_in, n_out, init=init, seed=rng, dtype=dtype))
         act = activation if i < len(sizes) - 2 else output
         if act != "identity":
-            layers.append(LAYER_FOR[act]())
+            layers.append(Activation.named(act))
     return Sequential(layers)
 
 
@@ -176,12 +169,5 @@ def count_params(sizes) -> int:
 
     For the 5 -> 3 -> 7 -> 5 -> 1 network: (5+1)*3 + (3+1)*7 + (7+1)*5 + (5+1)*1 = 92.
     """
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 1], got "
-                        f"{type(sizes).__name__}") from None
-    sizes = [positive_number(s, "each layer size", integer=True) for s in sizes]
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+    sizes = _sizes(sizes)
     return int(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_labels, as_rng, positive_number, real_number
+from ._checks import (as_batch, as_float_array, as_labels, as_rng, positive_number, real_number,
+                      whole_number)
 from .activations import step
 
 
@@ -37,9 +38,9 @@ def perceptron_output(x, w, b: float = 0.0):
 def delta_rule(xs, targets, w0: float = 0.0, lr: float = 0.1):
     """Learn the single weight of a neuron y = w * x from examples, one at a time (chapter 1).
 
-    For each example the neuron predicts ``w * x``, measures its error ``target - w * x`` and nudges
-    the weight in proportion to it: ``w <- w + lr * error * x``. Returns the weights after each
-    example, shape ``(len(xs) + 1,)``, starting with ``w0``.
+    For each example it predicts ``w * x``, measures its error ``target - w * x`` and nudges the
+    weight in proportion: ``w <- w + lr * error * x``. Returns ``w0`` and the weight after each
+    example, shape ``(len(xs) + 1,)``.
     """
     xs = as_float_array(xs, "xs", ndim=1)
     targets = as_float_array(targets, "targets", ndim=1)
@@ -57,16 +58,14 @@ def delta_rule(xs, targets, w0: float = 0.0, lr: float = 0.1):
 class Perceptron:
     """Rosenblatt's perceptron: output 1 if w . x + b > 0 else 0 (chapter 2).
 
-    The weights start at zero (or small seeded random values with ``seed``). ``fit`` applies the
-    perceptron learning rule: for every misclassified example, w <- w + lr * (y - yhat) * x and
-    b <- b + lr * (y - yhat). On linearly separable data (AND, OR) the errors per epoch reach 0;
-    on XOR they never do (chapter 3).
+    Weights start at zero (or small seeded random values). ``fit`` applies the learning rule to
+    every misclassified example, w <- w + lr (y - yhat) x and b <- b + lr (y - yhat): on linearly
+    separable data (AND, OR) the errors per epoch reach 0, on XOR never (chapter 3).
     """
 
     def __init__(self, n_inputs: int, lr: float = 1.0, seed=None):
-        positive_number(n_inputs, "n_inputs", integer=True)
-        positive_number(lr, "lr")
-        self.n_inputs, self.lr = int(n_inputs), float(lr)
+        self.n_inputs = whole_number(n_inputs, "n_inputs")
+        self.lr = float(positive_number(lr, "lr"))
         if seed is None:
             self.w, self.b = np.zeros(n_inputs), 0.0
         else:
@@ -75,16 +74,9 @@ class Perceptron:
         #: (w, b) after each epoch of ``fit``, starting with the initial values
         self.history = [(self.w.copy(), self.b)]
 
-    def _check_X(self, X):
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.n_inputs:
-            raise ValueError(f"X has {X.shape[1]} features per sample but this perceptron has "
-                             f"{self.n_inputs} inputs; X must have shape (n_samples, {self.n_inputs})")
-        return X
-
     def decision_function(self, X):
         """w . x + b for each row of ``X`` (shape ``(n_samples,)``)."""
-        return weighted_sum(self._check_X(X), self.w, self.b)
+        return weighted_sum(as_batch(X, self.n_inputs), self.w, self.b)
 
     def predict(self, X):
         """0/1 outputs for each row of ``X``."""
@@ -96,9 +88,9 @@ class Perceptron:
         An epoch visits every example once, in order. With ``stop_when_converged`` training ends
         after the first epoch without errors.
         """
-        X = self._check_X(X)
+        X = as_batch(X, self.n_inputs)
         y = as_labels(y, "y", n_samples=X.shape[0], n_classes=2)
-        positive_number(epochs, "epochs", integer=True)
+        whole_number(epochs, "epochs")
         if not isinstance(stop_when_converged, (bool, np.bool_)):
             raise TypeError(f"stop_when_converged must be True or False, got {stop_when_converged!r}")
         errors = []

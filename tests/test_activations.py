@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib import (ACTIVATIONS, ELU, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh, elu, elu_grad,
-                   get_activation, identity, identity_grad, leaky_relu, leaky_relu_grad, relu,
+from nnlib import (ACTIVATIONS, Activation, ELU, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh, elu, elu_grad,
+                   identity, identity_grad, leaky_relu, leaky_relu_grad, relu,
                    relu_grad, sigmoid, sigmoid_grad, step, step_grad, tanh, tanh_grad)
 
 Z = np.array([-3.0, -0.5, 0.0, 0.5, 3.0])
@@ -100,7 +100,7 @@ def test_derivative_matches_central_difference(name):
 # -------------------------------------------------------------------------------- stability
 def test_sigmoid_is_stable_at_plus_minus_1000():
     z = np.array([-1000.0, -745.0, 0.0, 745.0, 1000.0])
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         s = sigmoid(z)
         g = sigmoid_grad(z)
     assert s[0] == 0.0 and s[-1] == 1.0 and s[2] == 0.5
@@ -110,7 +110,7 @@ def test_sigmoid_is_stable_at_plus_minus_1000():
 
 def test_sigmoid_stable_in_float32():
     z = np.array([-1000.0, -100.0, 100.0, 1000.0], dtype=np.float32)
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         s = sigmoid(z)
     assert s.dtype == np.float32
     np.testing.assert_allclose(s, [0.0, 0.0, 1.0, 1.0], atol=1e-30)
@@ -120,7 +120,7 @@ def test_sigmoid_stable_in_float32():
 def test_no_warning_for_large_inputs(name):
     f, g = ACTIVATIONS[name]
     z = np.array([-1000.0, -50.0, 50.0, 1000.0])
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         assert np.all(np.isfinite(f(z))) and np.all(np.isfinite(g(z)))
 
 
@@ -129,17 +129,27 @@ def test_tanh_saturates_and_its_gradient_vanishes():
     assert tanh_grad(1000.0) == 0.0
 
 
-# --------------------------------------------------------------------------- get_activation
-def test_get_activation_returns_the_pairs_and_ignores_case():
-    assert get_activation("relu") == (relu, relu_grad)
-    assert get_activation("Sigmoid") == (sigmoid, sigmoid_grad)
+# ----------------------------------------------------------------------- the one name table
+def test_one_table_names_the_functions_and_the_layers():
+    assert ACTIVATIONS["relu"] == (relu, relu_grad)
     assert set(ACTIVATIONS) == set(LAYERS)
+    for name, cls in LAYERS.items():
+        assert type(Activation.named(name)) is cls and cls.name == name
+    assert type(Activation.named("Sigmoid")) is Sigmoid
 
 
 @pytest.mark.parametrize("bad", ["softplus", "", None, 3])
-def test_get_activation_rejects_unknown_names(bad):
+def test_unknown_activation_names_are_rejected(bad):
     with pytest.raises(ValueError, match="unknown activation"):
-        get_activation(bad)
+        Activation.named(bad)
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"step"}))
+def test_nan_in_nan_out(name):
+    """numpy semantics: NaN passes through the functions (fit reports it at the loss)."""
+    f, _ = ACTIVATIONS[name]
+    out = f(np.array([np.nan, 1.0]))
+    assert np.isnan(out[0]) and np.isfinite(out[1])
 
 
 def test_negative_alpha_is_rejected():
@@ -193,3 +203,7 @@ def test_layers_are_exported_from_the_package():
 def test_activation_layers_without_parameters_take_no_arguments():
     with pytest.raises(TypeError, match=r"Sigmoid\(\) takes no arguments"):
         Sigmoid(alpha=0.1)
+
+
+def test_the_step_compares_as_numpy_does():
+    np.testing.assert_array_equal(step(np.array([np.nan, -1.0, 0.0, 2.0])), [0, 0, 0, 1])

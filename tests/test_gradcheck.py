@@ -235,7 +235,7 @@ def test_gradcheck_result_text():
 
 def test_check_model_validates():
     model = MLP([2, 3, 2], seed=0)
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(ValueError, match="unknown loss"):
         check_model(model, np.zeros((2, 2)), [0, 1], loss="hinge")
     with pytest.raises(ValueError, match="y has labels out of range"):
         check_model(model, np.zeros((2, 2)), [0, 5])
@@ -245,3 +245,24 @@ def test_check_model_validates():
         check_model(Dense(2, 2), np.zeros((2, 2)), [0, 1])
     with pytest.raises(TypeError, match="nnlib layer"):
         check_layer("relu", np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("returns", [lambda: np.ones(3), lambda: None, lambda: "1.0"])
+def test_numerical_gradient_needs_f_to_return_one_number(returns):
+    with pytest.raises(TypeError, match="f must return the loss as one real number"):
+        numerical_gradient(returns, np.zeros(3))
+
+
+def test_check_function_rejects_a_negative_tolerance_and_an_array_valued_f():
+    with pytest.raises(ValueError, match="tol must be positive"):
+        check_function(lambda z: np.sum(z), np.ones_like, np.ones(2), tol=-1)
+    with pytest.raises(TypeError, match="one real number"):
+        check_function(lambda z: z ** 2, lambda z: 2 * z, np.ones(2))
+
+
+def test_a_check_across_the_relu_kink_fails_with_a_hint():
+    from nnlib import relu, relu_grad
+    kink = check_function(lambda z: relu(z).sum(), relu_grad, np.array([0.0, 1.0, -1.0]))
+    assert not kink.passed and "kink" in str(kink)
+    away = check_function(lambda z: relu(z).sum(), relu_grad, np.array([0.5, 1.0, -1.0]))
+    assert away.passed and away.hint == ""

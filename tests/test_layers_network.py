@@ -75,13 +75,13 @@ def test_dense_float32():
 
 
 def test_dense_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="init must be one of"):
+    with pytest.raises(ValueError, match="unknown init 'zeros'; choose one of"):
         Dense(2, 2, init="zeros")
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         Dense(2, 2, dtype=np.int64)
-    with pytest.raises(ValueError, match="n_out must be positive"):
+    with pytest.raises(ValueError, match="n_out must be at least 1"):
         Dense(2, 0)
-    with pytest.raises(TypeError, match="n_in must be an integer"):
+    with pytest.raises(TypeError, match="n_in must be a whole number"):
         Dense(2.5, 3)
 
 
@@ -219,8 +219,8 @@ def test_mlp_float32():
 
 
 @pytest.mark.parametrize("sizes, exc, msg", [([3], ValueError, "at least an input and an output"),
-                                             ([3, 0, 2], ValueError, "each layer size must be positive"),
-                                             ([3, 2.5], TypeError, "each layer size must be an integer"),
+                                             ([3, 0, 2], ValueError, "each layer size must be at least 1"),
+                                             ([3, 2.5], TypeError, "each layer size must be a whole number"),
                                              (7, TypeError, "sizes must be a list")])
 def test_mlp_and_count_params_reject_bad_sizes(sizes, exc, msg):
     with pytest.raises(exc, match=msg):
@@ -311,3 +311,34 @@ def test_gradient_descent_validates():
         gradient_descent(lambda x: np.ones(3), [1.0, 2.0], lr=0.1, steps=3)
     with pytest.raises(TypeError, match="x0 must"):
         gradient_descent(lambda x: x, "start", lr=0.1, steps=3)
+
+
+def test_dense_backward_takes_nested_lists_and_names_the_real_shape():
+    layer = Dense(3, 4)
+    with pytest.raises(RuntimeError, match="before forward"):
+        layer.backward(np.ones((2, 4)))
+    layer.forward(np.ones((2, 3)))
+    assert layer.backward([[1.0, 2.0, 3.0, 4.0]] * 2).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"last output \(2, 4\), got \(2, 3\)"):
+        layer.backward([[1.0, 2.0, 3.0]] * 2)
+
+
+def test_accuracy_rejects_labels_the_model_cannot_predict():
+    with pytest.raises(ValueError, match="this model has 2 classes"):
+        MLP([2, 3, 2]).accuracy(np.zeros((2, 2)), [0, 5])
+
+
+def test_layer_outputs_walk_the_network():
+    model = MLP([2, 3, 4, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    outs = model.layer_outputs(X)
+    assert [o.shape for o in outs] == [(5, 3), (5, 3), (5, 4), (5, 4), (5, 2)]
+    np.testing.assert_array_equal(outs[-1], model.forward(X))
+    hidden = model.hidden_outputs(X)
+    assert len(hidden) == 2 and hidden[0] is not outs[0]
+    np.testing.assert_array_equal(hidden[1], np.maximum(outs[2], 0))
+
+
+def test_gradient_descent_names_a_gradient_that_is_not_numbers():
+    with pytest.raises(TypeError, match="the gradient returned by grad_fn must be a numeric array"):
+        gradient_descent(lambda x: "up", 1.0, 0.1, 3)

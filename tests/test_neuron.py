@@ -144,7 +144,7 @@ def test_perceptron_seeded_initialisation_is_reproducible():
 
 def test_perceptron_fit_checks_feature_count_and_labels():
     p = Perceptron(2)
-    with pytest.raises(ValueError, match=r"X has 3 features per sample but this perceptron has 2"):
+    with pytest.raises(ValueError, match=r"X has 3 features per sample but the model expects 2"):
         p.fit(np.zeros((4, 3)), [0, 1, 0, 1])
     with pytest.raises(ValueError, match=r"y has labels out of range"):
         p.fit(np.zeros((2, 2)), [0, 2])

@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from nnlib import Value, handout_example, maximum  # noqa: E402
-from nnbook.plotting import draw_graph, graph_layout, update_graph  # noqa: E402
+from nnlib import Value, handout_example  # noqa: E402
+from nnbook.plotting import draw_graph, graph_layout  # noqa: E402
 
 
 def test_layout_puts_inputs_left_and_every_arrow_to_the_right():
@@ -48,20 +48,6 @@ def test_an_input_used_twice_gets_two_arrows():
     drawing = draw_graph(f, ax=ax)
     assert len([p for p in ax.patches if isinstance(p, FancyArrowPatch)]) == 4
     assert drawing["grad_texts"][0].get_text() == "grad 7"
-    plt.close(fig)
-
-
-def test_update_graph_rewrites_the_numbers_and_rejects_another_shape():
-    fig, ax = plt.subplots()
-    drawing = draw_graph(handout_example()["f"], ax=ax)
-    update_graph(drawing, handout_example(1.0, 2.0, -3.0, 4.0)["f"])
-    grads = [t.get_text() for t in drawing["grad_texts"]]
-    assert grads == ["grad 2", "grad 1", "grad 1", "grad 0", "grad 1", "grad 1", "grad 1"]
-    other = Value(1.0, "a") * Value(2.0, "b") + maximum(Value(3.0), Value(4.0)) * 2.0
-    with pytest.raises(ValueError, match="different structure"):
-        update_graph(drawing, other)
-    with pytest.raises(TypeError):
-        update_graph({"nope": 1}, other)
     plt.close(fig)
 
 

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from nnbook.plotting import decision_line, draw_network  # noqa: E402
+from nnbook.plotting import activation_curve, decision_line, draw_network  # noqa: E402
 
 BOX = {"xlim": (-0.5, 1.5), "ylim": (-0.5, 1.5)}
 
@@ -94,3 +94,16 @@ def test_draw_network_rejects_bad_input():
         draw_network([2, 1], activations=[np.zeros(3), np.zeros(1)])
     with pytest.raises(ValueError):
         draw_network([2, 1], activations=[np.zeros(2)])
+
+
+def test_activation_curve_reads_the_activation_table():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    f_line, g_line = activation_curve("ReLU", ax=ax, z=[-1.0, 0.5, 2.0])
+    assert f_line.get_ydata().tolist() == [0.0, 0.5, 2.0]
+    assert g_line.get_ydata().tolist() == [0.0, 1.0, 1.0]
+    assert ax.get_title() == "relu" and ax.get_legend() is not None
+    with pytest.raises(ValueError, match="unknown activation 'relux'; choose one of"):
+        activation_curve("relux", ax=ax)
+    plt.close(fig)

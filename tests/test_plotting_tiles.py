@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nnlib import MLP
-from nnbook.plotting import grid_2d, hidden_unit_maps, layer_outputs, tile_images
+from nnbook.plotting import grid_2d, hidden_unit_maps, tile_images
 
 
 def test_tile_images_places_each_image_and_fills_the_rest():
@@ -42,7 +42,7 @@ def test_hidden_unit_maps_match_layer_outputs_on_the_grid():
     maps0 = hidden_unit_maps(model, points, 7, layer=0)
     maps1 = hidden_unit_maps(model, points, 7, layer=1)
     assert maps0.shape == (3, 7, 7) and maps1.shape == (4, 7, 7)
-    outs = layer_outputs(model, points)
+    outs = model.layer_outputs(points)
     # row r, column c of a map is the unit's output at (xs[c], ys[r]) = points[r * 7 + c]
     np.testing.assert_allclose(maps0[2, 5, 1], outs[1][5 * 7 + 1, 2])
     np.testing.assert_allclose(maps1[0, 6, 6], outs[3][6 * 7 + 6, 0])

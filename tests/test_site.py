@@ -1,7 +1,7 @@
 """Checks of the built static site: complete, offline, and working in a real browser.
 
 The site is built once per test session with ``make book`` (the README's command: assets from
-npm, then ``NNLIB_WIDGETS=static jupyter-book build --all -W -n --keep-going .``). A build is
+npm, then ``NNBOOK_WIDGETS=static jupyter-book build --all -W -n --keep-going .``). A build is
 reused when ``make book`` last succeeded after the newest source file changed, so running the
 tests right after ``make book`` costs no second build.
 

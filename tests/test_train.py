@@ -2,6 +2,7 @@
 import gzip
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from nnlib import (MLP, DivergenceError, DivergenceWarning, History, Dense, ReLU, Sequential,
+                   TrainingWarning,
                    evaluate, fit)
 
 # Pinned settings for the 8x8 digits: 64-32-10 ReLU MLP, seed 0 (found to reach ~97 % test
@@ -189,6 +191,37 @@ def test_no_divergence_warning_for_a_sensible_learning_rate(digits, recwarn):
     assert not [w for w in recwarn if issubclass(w.category, DivergenceWarning)]
 
 
+def test_continuing_a_trained_model_with_single_samples_is_no_divergence(digits, recwarn):
+    """A trained model's first batch loss is tiny; one hard sample must not count as an explosion."""
+    X_tr, _, y_tr, _ = digits
+    alarms = 0
+    for seed in range(10):
+        model = digits_model()
+        fit(model, X_tr, y_tr, epochs=10, lr=0.2, seed=seed)
+        alarms += fit(model, X_tr, y_tr, epochs=1, batch_size=1, lr=0.05, seed=seed).diverged
+    assert alarms == 0
+    assert not [w for w in recwarn if issubclass(w.category, DivergenceWarning)]
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e6])
+def test_inputs_far_too_large_are_blamed_not_the_learning_rate(digits, scale):
+    X_tr, _, y_tr, _ = digits
+    with pytest.raises(ValueError, match=r"before the first training step.*not the cause.*rescale X"):
+        fit(digits_model(), X_tr * scale, y_tr, epochs=1)
+
+
+def test_a_run_that_ends_no_better_than_guessing_is_reported():
+    from sklearn.datasets import make_moons
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    with pytest.warns(TrainingWarning, match=r"no better than guessing \(0.693"):
+        h = fit(MLP([2, 16, 16, 2], seed=0), X, y, epochs=50, batch_size=16, lr=3)
+    assert not h.diverged and h.train_loss[-1] >= np.log(2) and "lr=0.3" in h.message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # a good rate learns: no warning
+        h = fit(MLP([2, 16, 16, 2], seed=0), X, y, epochs=50, batch_size=16, lr=0.3)
+    assert h.train_loss[-1] < 0.2 and h.message == ""
+
+
 def test_empty_history_repr():
     assert repr(History()) == "History(no completed epochs)"
 
@@ -199,11 +232,11 @@ def test_fit_rejects_bad_arguments(digits):
     model = digits_model()
     cases = [
         (dict(model="net"), TypeError, "model must be an nnlib Sequential"),
-        (dict(epochs=0), ValueError, "epochs must be positive"),
-        (dict(batch_size=2.5), TypeError, "batch_size must be an integer"),
+        (dict(epochs=0), ValueError, "epochs must be at least 1"),
+        (dict(batch_size=2.5), TypeError, "batch_size must be a whole number"),
         (dict(lr=-1.0), ValueError, "lr must be positive"),
-        (dict(loss="hinge"), ValueError, "loss must be one of"),
-        (dict(on_divergence="ignore"), ValueError, "on_divergence must be"),
+        (dict(loss="hinge"), ValueError, "unknown loss"),
+        (dict(on_divergence="ignore"), ValueError, "unknown on_divergence"),
         (dict(callback=3), TypeError, "callback must be a function"),
         (dict(validation_data=X_te), TypeError, "validation_data must be a pair"),
         (dict(validation_data=(X_te, y_te[:-1])), ValueError, "y_val has 449 labels but X_val has 450"),

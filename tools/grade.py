@@ -265,7 +265,7 @@ def run_nbval(notebooks, timeout: int = DEFAULT_CELL_TIMEOUT) -> list[dict[int, 
         cmd = [sys.executable, "-m", "pytest", *map(str, paths), "-p", "nbval.plugin",
                "--nbval", "--nbval-current-env", "-o", "addopts=", "-p", "no:cacheprovider",
                "-q", "--color=no", f"--nbval-cell-timeout={timeout}", "-W", "ignore::DeprecationWarning"]
-        env = dict(os.environ, MPLBACKEND="Agg", NNLIB_WIDGETS="static", JUPYTER_PLATFORM_DIRS="1",
+        env = dict(os.environ, MPLBACKEND="Agg", NNBOOK_WIDGETS="static", JUPYTER_PLATFORM_DIRS="1",
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST"):
             env.pop(name, None)
