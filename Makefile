@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadfile   # two workers; each test file (and notebook) stays on one
 NPM    ?= npm
 # The site's JavaScript (MathJax, RequireJS, widget manager), copied from node_modules/ for html_static_path.
 ASSETS := vendor/static/jslib/versions.json
