@@ -130,10 +130,9 @@ def check_layer(layer, X, *, seed=0, eps: float = 1e-6, tol: float = 1e-6) -> Gr
     X = as_float_array(X, "X", ndim=2).astype(np.float64).copy()
     G = np.random.default_rng(seed).standard_normal(layer.forward(X).shape)
 
-    def loss():
+    def loss():   # its gradient with respect to the layer's output is G
         return float(np.sum(layer.forward(X) * G))
 
-    layer.forward(X)
     dX = layer.backward(G.copy(), need_input_grad=True)
     analytic = [g.copy() for g in layer.grads]
     errors = {"input": relative_error(dX, numerical_gradient(loss, X, eps))}

@@ -12,21 +12,24 @@ from ._checks import as_float_array, positive_number, whole_number
 
 
 class SGD:
-    """Plain SGD with learning rate ``lr``: ``SGD(lr=0.1).step(model)`` after each backward pass."""
+    """Plain SGD, ``SGD(lr=0.1).step(model)`` after each backward pass: ``p -= lr * g``. With
+    ``weight_decay=lam`` the loss gains the L2 penalty lam/2 * sum ||W||^2 of the weight matrices
+    (not the biases), whose gradient joins the update: ``W -= lr * (g + lam * W)``."""
 
-    def __init__(self, lr: float = 0.1):
+    def __init__(self, lr: float = 0.1, weight_decay: float = 0.0):
         self.lr = float(positive_number(lr, "lr"))
+        self.weight_decay = float(positive_number(weight_decay, "weight_decay", allow_zero=True))
 
     def step(self, model):
-        """Update each array of ``model.params`` in place, ``p -= lr * g``, with ``model.grads``."""
+        """Update each array of ``model.params`` in place with ``model.grads``."""
         if not (hasattr(model, "params") and hasattr(model, "grads")):
             raise TypeError(f"model must be an nnlib network or layer with params and grads, got "
                             f"{type(model).__name__}")
         for p, g in zip(model.params, model.grads):
-            p -= self.lr * g
+            p -= self.lr * (g + self.weight_decay * p if p.ndim == 2 else g)
 
     def __repr__(self):
-        return f"SGD(lr={self.lr})"
+        return f"SGD(lr={self.lr}" + (f", weight_decay={self.weight_decay})" if self.weight_decay else ")")
 
 
 class Descent(NamedTuple):

@@ -73,8 +73,8 @@ def evaluate(model: Sequential, X, y, loss: str = "cross_entropy"):
 
 
 def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: float = 0.1,
-        validation_data=None, seed=0, loss: str = "cross_entropy", progress: bool = False,
-        on_divergence: str = "warn", callback=None) -> History:
+        weight_decay: float = 0.0, validation_data=None, seed=0, loss: str = "cross_entropy",
+        progress: bool = False, on_divergence: str = "warn", callback=None) -> History:
     """Train ``model`` with mini-batch SGD and return its :class:`History`.
 
     Parameters
@@ -82,6 +82,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     X, y : training inputs ``(n_samples, n_features)`` and integer labels ``(n_samples,)``
         (for ``loss="mse"``, real-valued targets ``(n_samples,)`` or ``(n_samples, n_outputs)``).
     epochs, batch_size, lr : number of passes over the data, samples per SGD step, learning rate.
+    weight_decay : L2 penalty on the weight matrices (see :class:`SGD`); losses exclude it.
     validation_data : optional ``(X_val, y_val)`` evaluated after every epoch.
     seed : seeds the shuffling, so a run is reproducible.
     loss : ``"cross_entropy"`` (softmax on the logits, for classification) or ``"mse"``.
@@ -95,7 +96,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     Sequential.check(model)
     whole_number(epochs, "epochs")
     whole_number(batch_size, "batch_size")
-    optimizer = SGD(lr)
+    optimizer = SGD(lr, weight_decay)
     choose(on_divergence, ("warn", "raise"), "on_divergence")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a function callback(epoch, model, history), got "
@@ -126,8 +127,12 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
                 xb, yb = X[idx], y[idx]
                 out = model.forward(xb, checked=True)
                 batch_loss = loss_fn.forward(out, yb)
-                if reference is None:
-                    _check_first_loss(batch_loss, max(chance, 1.0), X)
+                if reference is None:   # out of all proportion before any step: the data's fault
+                    if not batch_loss <= EXPLOSION_FACTOR * max(chance, 1.0):
+                        raise ValueError(f"the loss is {batch_loss:.3g} before the first training "
+                                         "step, so the learning rate is not the cause: X is too "
+                                         f"large for the network (largest |x| = {np.abs(X).max():.3g});"
+                                         " rescale X, e.g. standardise each feature")
                     reference = max(batch_loss, chance, 1e-3)
                 if not math.isfinite(batch_loss) or batch_loss > EXPLOSION_FACTOR * reference:
                     history.diverged = True
@@ -162,14 +167,6 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
                            f"(try lr={optimizer.lr / 10:g}) or too small, or training too short")
         warnings.warn(history.message, TrainingWarning, stacklevel=2)
     return history
-
-
-def _check_first_loss(value, chance, X):
-    """A loss out of all proportion before any training step: the data, not the learning rate."""
-    if not math.isfinite(value) or value > EXPLOSION_FACTOR * chance:
-        raise ValueError(f"the loss is {value} before the first training step, so the learning "
-                         f"rate is not the cause: X is too large for the network (largest |x| = "
-                         f"{np.abs(X).max():.3g}); rescale X, e.g. standardise each feature")
 
 
 def _diverged(epoch, step, lr, value, X):

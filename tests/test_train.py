@@ -324,3 +324,36 @@ def test_mnist_8000_train_2000_test_reaches_95_percent():
     history = fit(model, X_tr, y_tr, epochs=12, batch_size=64, lr=0.3, seed=0)
     assert not history.diverged
     assert model.accuracy(X_te, y_te) >= 0.95
+
+
+# ------------------------------------------------------------------------------ weight decay
+def test_weight_decay_steps_along_the_gradient_of_the_penalised_loss():
+    """SGD(weight_decay=lam) moves W along the gradient of L + lam/2 ||W||^2, checked numerically."""
+    from nnlib import SGD, SoftmaxCrossEntropy, numerical_gradient
+    rng = np.random.default_rng(0)
+    X, y, lam, lr = rng.normal(size=(6, 3)), rng.integers(0, 2, 6), 0.3, 0.1
+    model = MLP([3, 4, 2], seed=1)
+    loss = SoftmaxCrossEntropy()
+
+    def penalised():
+        return loss.forward(model.forward(X), y) + lam / 2 * sum(np.sum(W ** 2) for W in model.params[::2])
+
+    penalised()
+    model.backward(loss.backward())
+    expected = [p - lr * numerical_gradient(penalised, p) for p in model.params]
+    SGD(lr, weight_decay=lam).step(model)
+    for p, e in zip(model.params, expected):
+        np.testing.assert_allclose(p, e, atol=1e-8)
+    assert repr(SGD(0.1, weight_decay=0.3)) == "SGD(lr=0.1, weight_decay=0.3)"
+
+
+def test_fit_with_weight_decay_keeps_the_weights_smaller(digits):
+    X_tr, _, y_tr, _ = digits
+    plain, decayed = digits_model(), digits_model()
+    fit(plain, X_tr, y_tr, epochs=5, lr=0.2)
+    fit(decayed, X_tr, y_tr, epochs=5, lr=0.2, weight_decay=0.01)
+    norm = lambda m: sum(np.sum(W ** 2) for W in m.params[::2])  # noqa: E731
+    assert norm(decayed) < 0.9 * norm(plain)
+    assert decayed.accuracy(X_tr, y_tr) > 0.9
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        fit(digits_model(), X_tr, y_tr, epochs=1, weight_decay=-0.1)
