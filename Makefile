@@ -10,7 +10,7 @@ ASSETS := vendor/static/jslib/versions.json
 # Written after a successful `make book`; tests/test_site.py reuses a build newer than every source.
 BOOK_OK := _build/.book-ok
 
-.PHONY: book assets test lab exercises grade bench clean venv
+.PHONY: book assets test lab exercises grade grade-class bench clean venv
 
 venv: $(STAMP)
 
@@ -59,7 +59,13 @@ exercises: $(STAMP)
 ## grade: grade a submission against its reference solution: make grade NB=path/to/student.ipynb
 grade: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/student.ipynb (several: NB=\"a.ipynb b.ipynb\")" >&2; exit 2; }
-	$(BIN)/python -m tools.grade $(NB)
+	$(BIN)/python -m tools.grade $(NB) $(GRADE_ARGS)
+
+## grade-class: grade every notebook in a folder in parallel: make grade-class DIR=submissions/ [JOBS=4]
+# writes DIR/_grading/gradebook.csv and DIR/_grading/feedback/*.md; GRADE_ARGS="--solutions private/" etc.
+grade-class: $(STAMP)
+	@test -n "$(DIR)" || { echo "usage: make grade-class DIR=path/to/submissions/ [JOBS=N]" >&2; exit 2; }
+	$(BIN)/python -m tools.grade "$(DIR)" $(if $(JOBS),--jobs $(JOBS)) $(GRADE_ARGS)
 
 ## bench: training speed of nnlib vs scikit-learn (and PyTorch if installed); MNIST from NNLIB_DATA_DIR
 bench: $(STAMP)

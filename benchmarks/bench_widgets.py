@@ -14,7 +14,8 @@ What is measured (wall clock, median and 95th percentile over ``--moves`` moves)
 2. *In a Jupyter kernel* (skipped with ``--no-kernel``): the same moves inside a real ipykernel,
    where the PNG also travels to the front end over the widget comm; for comparison, the same
    draw function behind ``ipywidgets.interactive_output`` (an Output widget showing the figure).
-3. *Static export*: the time to render every frame of the two panels and of the panels of
+3. *Static export*: the time to render every frame (every combination offered on the web page,
+   written as PNG files into a temporary folder) of the two panels and of the panels of
    chapters 1-4 (built from ``nnbook.figures`` with the chapters' data).
 
 Usage::
@@ -27,6 +28,7 @@ plain full redraw of the already built figure; a static export of 0.45 s and 0.5
 """
 import argparse
 import json
+import tempfile
 import time
 
 import numpy as np
@@ -205,8 +207,9 @@ def export_row(name, panel):
     t0 = time.perf_counter()
     e = panel.export()
     dt = time.perf_counter() - t0
-    print(f"{name:<21} {e.layout:<14} {len(e.index):6d} {len(e.frames):8d} {dt:8.2f} "
-          f"{1e3 * dt / len(e.frames):9.0f} {len(e.html.encode()) / 1e3:8.0f}")
+    kb = sum(len(f) for f in e.frames) / 1e3
+    print(f"{name:<21} {len(e.index):6d} {len(e.frames):8d} {dt:8.2f} "
+          f"{1e3 * dt / len(e.index):9.0f} {len(e.html.encode()) / 1e3:8.0f} {kb:9.0f}")
 
 
 def main():
@@ -219,6 +222,7 @@ def main():
         parser.error("--moves must be at least 5")
 
     env = {}
+    from nnbook import widgets
     exec(PANELS + MEASURE, env)
     makers = {"line": env["line_panel"], "boundary": env["boundary_panel"]}
 
@@ -239,10 +243,13 @@ def main():
               f"{r['png_bytes'] / 1e3:.1f} kB, continuous_update={r['continuous']}")
 
     print("\nStatic export (the built book)")
-    print(f"{'panel':<21} {'layout':<14} {'frames':>6} {'distinct':>8} {'seconds':>8} "
-          f"{'ms/frame':>9} {'HTML kB':>8}")
-    for name, make in makers.items():
-        export_row(name, make(mode="static"))
+    widgets.FRAMES_DIR = tempfile.mkdtemp(prefix="bench-frames-")   # not the book's frames
+    print(f"{'panel':<21} {'frames':>6} {'distinct':>8} {'seconds':>8} "
+          f"{'ms/frame':>9} {'HTML kB':>8} {'files kB':>9}")
+    seven = {"line": {"w": [-2, -1, -0.5, 0, 0.5, 2], "b": [-2, -1, -0.5, 0.5, 1, 2]},
+             "boundary": {"scale": [0, 0.5, 0.8, 1.5, 1.8, 2], "bias": [-1, -0.5, -0.2, 0.2, 0.5, 1]}}
+    for name, make in makers.items():         # 7 values per slider: every combination
+        export_row(name, make(mode="static", static=seven[name]))
     if not args.no_chapters:
         for name, panel in chapter_panels().items():
             panel.mode = "static"

@@ -24,16 +24,17 @@ values. The mode comes from ``NNBOOK_WIDGETS`` (``live``, the default, or ``stat
 
 ``live``: ipywidgets controls above an ``ipywidgets.Image`` showing each frame's PNG, an error in
 ``draw`` shown under it (``benchmarks/bench_widgets.py`` times a slider move).
-``static``: the frames are rendered at build time into a self-contained HTML/JS widget: every
-combination when there are at most ``max_frames``, else one control at a time (the others at their
-starting values; a caption says so), long sliders thinned. ``static={"lr": [...]}`` picks values.
+``static``: every combination of the offered values (all of a control's, or ``static={"lr":
+[...]}``) is rendered at build time into its own PNG in ``FRAMES_DIR`` (``NNBOOK_FRAMES_DIR``;
+``_build/frames/panel-frames``, copied next to the pages by ``html_extra_path``), named by its
+content hash; the page's script swaps the ``<img>`` source (from ``file://`` and HTTP alike).
+A grid over ``max_frames`` (the build budget) fails, naming the panel and its frame count.
 
 Both modes render through :meth:`Panel.render_rgba`: a static frame is pixel-identical to the live
 one, and the PNGs carry no metadata, so a rebuild gives identical bytes.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import inspect
@@ -59,7 +60,9 @@ __all__ = ["Panel", "StaticExport", "widget_mode"]
 MODES = ("live", "static")
 ENV_VAR = "NNBOOK_WIDGETS"
 MAX_STEPS = 10_000          # the most grid steps a slider may have
-MAX_BYTES = 2_000_000       # size limit of one static panel's HTML
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRAMES_DIR = os.environ.get("NNBOOK_FRAMES_DIR") or os.path.join(_ROOT, "_build", "frames", "panel-frames")
+FRAMES_URL = "../panel-frames/"   # from a chapter page (chapters/*.html) to the frame files
 _panel_counter = itertools.count()
 
 
@@ -139,15 +142,11 @@ class _Control:
 
 @dataclass
 class StaticExport:
-    """What the static page embeds (see :meth:`Panel.export`).
+    """What the static page shows (see :meth:`Panel.export`): ``values`` maps each control to
+    its offered values, ``defaults`` to its starting value; ``frames`` holds the distinct PNGs,
+    ``index`` maps a tuple of values (in control order) to a position in ``frames``; ``html`` is
+    the widget and ``note`` its caption ("" when every value is offered)."""
 
-    ``layout`` is ``"grid"`` (every combination) or ``"one-at-a-time"``; ``values`` maps each
-    control to the values the page offers, ``defaults`` to its starting value; ``frames`` holds
-    the distinct PNGs, ``index`` maps a tuple of values (in control order) to a position in
-    ``frames``; ``html`` is the widget and ``note`` its caption ("" when every value is offered).
-    """
-
-    layout: str
     values: dict
     defaults: dict
     frames: list
@@ -184,7 +183,7 @@ class Panel:
     """
 
     def __init__(self, draw, *, labels=None, static=None, figsize=(6, 4), dpi=80, alt=None,
-                 max_frames=81, mode=None, **controls):
+                 max_frames=1000, mode=None, **controls):
         if not callable(draw):
             raise TypeError(f"Panel's first argument must be a function draw(fig, ...), got {draw!r}")
         if not controls:
@@ -302,85 +301,54 @@ class Panel:
         return box
 
     # ----------------------------------------------------------------- static mode
-    def _plan(self, budget: int) -> tuple[str, list[list[int]]]:
-        """The layout and, per control, the indices the static page offers (<= budget frames)."""
-        chosen = [self.static.get(c.name, list(range(len(c)))) for c in self.controls]
-        if math.prod(len(ix) for ix in chosen) <= budget:
-            return "grid", chosen
-        stride = [1] * len(chosen)
-        while 1 + sum(len(ix) - 1 for ix in chosen) > budget:   # thin the longest slider more
-            cand = [k for k, c in enumerate(self.controls) if c.is_slider
-                    and c.name not in self.static and len(chosen[k]) > 3]
-            if not cand:
-                raise ValueError(f"the static page of this panel needs more than {budget} frames "
-                                 f"(max_frames={self.max_frames}); pass fewer values with "
-                                 "static={name: [...]}, or use a smaller figsize/dpi")
-            k = max(cand, key=lambda j: len(chosen[j]))
-            stride[k] += 1
-            n, d = len(self.controls[k]), self.controls[k].start
-            chosen[k] = sorted(set(range(d % stride[k], n, stride[k])) | {0, n - 1, d})
-        return "one-at-a-time", chosen
-
     def export(self) -> StaticExport:
-        """Render the static frames and build the HTML widget (see :class:`StaticExport`).
+        """Render every combination of the offered values into ``FRAMES_DIR`` (see the module doc).
 
-        The frame budget is ``max_frames``, lowered when the starting frame's size shows that so
-        many frames would not fit in 80 % of the 2 MB a panel may take.
+        A grid of more than ``max_frames`` frames (the build budget) is an error naming the panel.
         """
-        default = tuple(c.start for c in self.controls)
-        frames, seen, index_by_idx = [], {}, {}
-
-        def add(combo):
-            png = _encode_png(self.render_rgba(**{c.name: c.options[i] for c, i in
-                                                  zip(self.controls, combo)}), static=True)
-            index_by_idx[combo] = seen.setdefault(png, len(frames))
-            if len(frames) == index_by_idx[combo]:
+        chosen = [self.static.get(c.name, list(range(len(c)))) for c in self.controls]
+        count, alt, t0 = math.prod(len(ix) for ix in chosen), self.alt, time.perf_counter()
+        name = getattr(self.draw, "__qualname__", None) or getattr(
+            getattr(self.draw, "func", None), "__qualname__", repr(self.draw))
+        if count > self.max_frames:
+            raise ValueError(f"the static page of the panel {name}({', '.join(c.name for c in self.controls)}) "
+                             f"needs {count} frames ({' x '.join(str(len(ix)) for ix in chosen)}), "
+                             f"over its build budget max_frames={self.max_frames}; offer fewer "
+                             "values with static={name: [...]} or raise max_frames")
+        frames, seen, flat, index = [], {}, [], {}
+        os.makedirs(FRAMES_DIR, exist_ok=True)
+        for combo in itertools.product(*chosen):
+            vals = {c.name: c.options[i] for c, i in zip(self.controls, combo)}
+            png = _encode_png(self.render_rgba(**vals), static=True)
+            alt = alt if alt is not None else self._default_alt()
+            if png not in seen:
+                seen[png] = len(frames)
                 frames.append(png)
+                _write_frame(png)
+            flat.append(seen[png])
+            index[tuple(vals.values())] = seen[png]
+        with open(os.path.join(FRAMES_DIR, os.pardir, os.pardir, "panel-export.tsv"), "a") as log:  # for the record
+            log.write(f"{name}\t{count}\t{len(frames)}\t{time.perf_counter() - t0:.1f}\n")
+        note = " ".join(f"{c.label} offers {len(ix)} of its {len(c)} values here."
+                        for c, ix in zip(self.controls, chosen) if len(ix) < len(c))
+        html_text = self._html(chosen, frames, flat, note, alt)
+        return StaticExport({c.name: [c.options[i] for i in ix] for c, ix in zip(self.controls, chosen)},
+                            {c.name: c.options[c.start] for c in self.controls}, frames, index,
+                            html_text, note)
 
-        add(default)
-        alt = self.alt if self.alt is not None else self._default_alt()
-        budget = max(1, min(self.max_frames, int(0.8 * MAX_BYTES / (4 * len(frames[0]) / 3 + 64))))
-        layout, chosen = self._plan(budget)
-        if layout == "grid":
-            combos = itertools.product(*chosen)
-        else:
-            combos = [default[:k] + (i,) + default[k + 1:] for k, ix in enumerate(chosen) for i in ix]
-        for combo in combos:
-            if combo not in index_by_idx:
-                add(combo)
-        notes = ["On this page one control moves at a time; the others return to their starting "
-                 "values. Run the notebook to combine them freely."] if layout != "grid" else []
-        notes += [f"{c.label} offers {len(ix)} of its {len(c)} values here."
-                  for c, ix in zip(self.controls, chosen) if len(ix) < len(c)]
-        note = " ".join(notes)
-        html_text = self._html(chosen, default, frames, index_by_idx, note, alt, layout)
-        if len(html_text.encode()) > MAX_BYTES:
-            raise ValueError(f"the static page of this panel is {len(html_text.encode()) / 1e6:.2f}"
-                             f" MB ({len(frames)} frames), over {MAX_BYTES / 1e6:g} MB; offer fewer "
-                             "values (static=..., max_frames=...) or use a smaller figsize/dpi")
-        return StaticExport(
-            layout, {c.name: [c.options[i] for i in ix] for c, ix in zip(self.controls, chosen)},
-            {c.name: c.options[c.start] for c in self.controls}, frames,
-            {tuple(c.options[i] for c, i in zip(self.controls, combo)): f
-             for combo, f in index_by_idx.items()}, html_text, note)
-
-    def _html(self, chosen, default, frames, index_by_idx, note, alt, layout) -> str:
-        pid = f"nnbook-panel-{hashlib.sha1(b''.join(frames)).hexdigest()[:8]}-{next(_panel_counter)}"
-        start = [ix.index(d) for ix, d in zip(chosen, default)]
-        first = index_by_idx[default]
+    def _html(self, chosen, frames, flat, note, alt) -> str:
+        files = [_frame_name(f) for f in frames]
+        pid = f"nnbook-panel-{hashlib.sha1(''.join(files).encode()).hexdigest()[:8]}-{next(_panel_counter)}"
+        start = [ix.index(c.start) for c, ix in zip(self.controls, chosen)]
         labels = [[c.labels[i] for i in ix] for c, ix in zip(self.controls, chosen)]
-        keys = {",".join(str(ix.index(i)) for ix, i in zip(chosen, combo)): f
-                for combo, f in index_by_idx.items()}
-        data = {"frames": [base64.b64encode(f).decode("ascii") if j != first else ""
-                           for j, f in enumerate(frames)],
-                "keys": keys, "labels": labels, "start": start, "oneAtATime": layout != "grid"}
+        data = {"files": files, "flat": flat, "labels": labels, "start": start, "url": FRAMES_URL}
         payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
         rows = []
         for k, c in enumerate(self.controls):
             cid = f"{pid}-c{k}"
             if c.is_slider:
                 ctl = (f'<input type="range" id="{cid}" min="0" max="{len(chosen[k]) - 1}" '
-                       f'step="1" value="{start[k]}" style="width:260px;vertical-align:middle">'
+                       f'step="1" value="{start[k]}" style="width:260px;max-width:55%;vertical-align:middle">'
                        f'<output id="{pid}-o{k}" for="{cid}" style="margin-left:.6em;'
                        f'font-variant-numeric:tabular-nums">{html.escape(labels[k][start[k]])}'
                        "</output>")
@@ -390,14 +358,16 @@ class Panel:
                 ctl = f'<select id="{cid}">{opts}</select>'
             rows.append(f'<div style="margin:.15em 0"><label for="{cid}" style="display:inline-'
                         f'block;min-width:9em">{html.escape(c.label)}</label>{ctl}</div>')
-        w, h = _PILImage.open(io.BytesIO(frames[first])).size
-        src = "data:image/png;base64," + base64.b64encode(frames[first]).decode("ascii")
+        first = frames[flat[sum(s * math.prod(len(ix) for ix in chosen[k + 1:]) for k, s in enumerate(start))]]
+        w, h = _PILImage.open(io.BytesIO(first)).size
         caption = (f'<p style="font-size:.85em;opacity:.75;margin:.2em 0">{html.escape(note)}</p>'
                    if note else "")
         return (f'<div class="nnbook-panel" id="{pid}" style="margin:.5em 0">{"".join(rows)}'
-                f'<img id="{pid}-img" src="{src}" width="{w}" height="{h}" '
+                f'<img id="{pid}-img" src="{FRAMES_URL}{_frame_name(first)}" width="{w}" height="{h}" '
                 f'alt="{html.escape(alt, quote=True)}" '
-                f'style="max-width:100%;height:auto;display:block">{caption}</div>\n'
+                f'style="max-width:100%;height:auto;display:block">'
+                f'<p id="{pid}-err" role="alert" hidden style="border:1px dashed #b00;color:#b00;'
+                f'padding:1em;max-width:{w}px">frame not built</p>{caption}</div>\n'
                 f'<script>(function () {{\nvar d = {payload};\n'
                 f'var pid = "{pid}", n = {len(self.controls)};\n{_JS}}})();</script>')
 
@@ -417,31 +387,60 @@ class Panel:
         self.show()
 
 
-# The static widget's script (runs once per panel; `d`, `pid` and `n` are defined before it).
+# The static widget's script (runs once per panel; `d`, `pid` and `n` are defined before it):
+# a control change sets the image's source to that combination's frame file, then preloads the
+# frames one step away on every control (a small cache; also when the pointer or focus enters the
+# panel, so the first move is preloaded too); a missing file shows "frame not built".
 _JS = """var root = document.getElementById(pid), img = document.getElementById(pid + "-img");
-if (!root || !img) { return; }
-var firstSrc = img.getAttribute("src"), inputs = [], outs = [];
+var err = document.getElementById(pid + "-err"), inputs = [], outs = [], cache = {}, order = [];
+if (!root || !img || !err) { return; }
 for (var k = 0; k < n; k++) {
   inputs.push(document.getElementById(pid + "-c" + k));
   outs.push(document.getElementById(pid + "-o" + k));
-  if (!inputs[k]) { return; }
-}
-function show(changed) {
+  if (!inputs[k]) { return; } }
+function url(pos) {
+  var f = 0;
+  for (var k = 0; k < n; k++) { f = f * d.labels[k].length + pos[k]; }
+  return d.url + d.files[d.flat[f]]; }
+function preload(u) {
+  if (cache[u]) { return; }
+  var im = new Image(); im.src = u; cache[u] = im; order.push(u);
+  if (order.length > 64) { delete cache[order.shift()]; } }
+img.addEventListener("error", function () { img.style.display = "none"; err.hidden = false;
+  err.textContent = "frame not built: " + img.getAttribute("src"); });
+img.addEventListener("load", function () { img.style.display = "block"; err.hidden = true; });
+function show() {
   var pos = [];
   for (var k = 0; k < n; k++) {
-    if (d.oneAtATime && k !== changed) { inputs[k].value = String(d.start[k]); }
     var i = parseInt(inputs[k].value, 10);
     if (isNaN(i) || i < 0 || i >= d.labels[k].length) { i = d.start[k]; }
     pos.push(i);
-    if (outs[k]) { outs[k].textContent = d.labels[k][i]; }
+    if (outs[k]) { outs[k].textContent = d.labels[k][i]; } }
+  var u = url(pos);
+  if (img.getAttribute("src") !== u) { img.setAttribute("src", u); }
+  for (k = 0; k < n; k++) {
+    [-1, 1].forEach(function (s) { var p = pos.slice(); p[k] += s;
+      if (p[k] >= 0 && p[k] < d.labels[k].length) { preload(url(p)); } });
   }
-  var f = d.keys[pos.join(",")];
-  if (f !== undefined) { img.setAttribute("src", d.frames[f] ? "data:image/png;base64," + d.frames[f] : firstSrc); }
 }
-inputs.forEach(function (el, k) {
-  ["input", "change"].forEach(function (t) { el.addEventListener(t, function () { show(k); }); });
-});
+inputs.forEach(function (el) { el.addEventListener("input", show); el.addEventListener("change", show); });
+root.addEventListener("pointerenter", show); root.addEventListener("focusin", show);   // preload
 """
+
+
+def _frame_name(png: bytes) -> str:
+    """A frame's file name: its content hash (stable across rebuilds, shared by equal frames)."""
+    return hashlib.sha256(png).hexdigest()[:20] + ".png"
+
+
+def _write_frame(png: bytes) -> None:
+    """Write a frame into ``FRAMES_DIR`` atomically (two kernels may write the same file)."""
+    path = os.path.join(FRAMES_DIR, _frame_name(png))
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(png)
+        os.replace(tmp, path)
 
 
 def _encode_png(rgba: np.ndarray, *, static: bool) -> bytes:

@@ -135,7 +135,8 @@ def grade(paths, tmp_path: Path) -> tuple[int, str, list[dict]]:
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert out.exists(), f"the grader wrote no report:\n{proc.stdout}\n{proc.stderr}"
     data = json.loads(out.read_text(encoding="utf-8"))
-    return proc.returncode, proc.stdout, data if isinstance(data, list) else [data]
+    assert isinstance(data, list), "--json always writes a list of reports"
+    return proc.returncode, proc.stdout, data
 
 
 def write(nb, tmp_path: Path, stem: str) -> Path:
@@ -374,6 +375,6 @@ def test_runaway_answer_times_out_alone(tmp_path):
     out = tmp_path / "loop.json"
     proc = subprocess.run([sys.executable, "-m", "tools.grade", str(path), "--timeout", "15",
                            "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    report = json.loads(out.read_text(encoding="utf-8"))
+    (report,) = json.loads(out.read_text(encoding="utf-8"))  # --json always writes a list
     assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, proc.stdout
     assert "timed out" in report["tasks"][1]["reason"] and proc.returncode == 1

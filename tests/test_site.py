@@ -276,7 +276,7 @@ def test_no_page_loads_scripts_or_styles_from_another_site(site: Path) -> None:
 def test_vendored_javascript_matches_package_lock(site: Path) -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
     served = json.loads((site / "_static" / "jslib" / "versions.json").read_text(encoding="utf-8"))
-    assert set(served) == {"mathjax", "requirejs", "@jupyter-widgets/html-manager"}
+    assert set(served) == {"mathjax", "requirejs", "@jupyter-widgets/html-manager"}  # served, unused
     for package, info in served.items():
         assert info["version"] == lock[f"node_modules/{package}"]["version"], package
     assert served["mathjax"]["version"].startswith("3.")
@@ -431,8 +431,12 @@ MATH_REPORT_JS = r"""() => {
             untypeset, errors, raw};
 }"""
 
-IMAGES_JS = """() => [...document.querySelectorAll('article img')].map(img => ({
-    src: img.getAttribute('src').slice(0, 80), loaded: img.complete && img.naturalWidth > 0}))"""
+# Images are loading="lazy" (tools/sphinx_offline.py): load each one, then check it.
+IMAGES_JS = """async () => Promise.all([...document.querySelectorAll('article img')].map(async img => {
+    img.loading = 'eager';
+    await img.decode().catch(() => null);
+    return {src: img.getAttribute('src').slice(0, 80), loaded: img.complete && img.naturalWidth > 0};
+}))"""
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
@@ -470,49 +474,127 @@ def _has_range_input(page: TocPage) -> bool:
         for tag, attrs in scan(page.html).tags)
 
 
-PANEL_JS = """() => {
-    const slider = document.querySelector('input[type=range]');
-    let panel = slider.parentElement;
-    while (panel && !panel.querySelector('img')) panel = panel.parentElement;
-    if (!panel) return null;
-    const img = panel.querySelector('img');
-    img.setAttribute('data-test-panel-image', '');
-    slider.setAttribute('data-test-panel-slider', '');
-    return {min: +slider.min, max: +slider.max, step: +(slider.step || 1), value: +slider.value,
-            src: img.src};
+PANEL_DATA = re.compile(r'<div class="nnbook-panel" id="([^"]+)".*?var d = (\{.*?\});\n', re.S)
+
+# Set the controls of one panel to `pos`, then time until the new frame is decoded and shown.
+MOVE_JS = """async ([pid, pos]) => {
+    const img = document.getElementById(pid + '-img');
+    const t0 = performance.now();
+    pos.forEach((p, k) => {
+        const el = document.getElementById(pid + '-c' + k);
+        el.value = String(p);
+        el.dispatchEvent(new Event('input', {bubbles: true}));
+    });
+    await img.decode();
+    const ms = performance.now() - t0;
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    c.getContext('2d').drawImage(img, 0, 0);
+    return {ms, src: img.getAttribute('src'), png: c.toDataURL('image/png')};
 }"""
 
+# A page's own first-load bytes: the page and every resource it fetched, except the files under
+# _static/ that every page shares (the theme, MathJax); the widget manager and RequireJS count.
+WEIGHT_JS = """() => performance.getEntriesByType('navigation').concat(
+        performance.getEntriesByType('resource')).filter(e => {
+    const path = new URL(e.name).pathname;
+    return !path.includes('/_static/') || /jslib\\/(requirejs|html-manager)/.test(path);
+}).reduce((sum, e) => sum + e.encodedBodySize, 0)"""
 
-def test_static_slider_panel_responds(browser, site_url: str) -> None:
-    with_panel = next((page for page in PAGES if _has_range_input(page)), None)
-    if with_panel is None:
-        pytest.skip("no page in _toc.yml has a slider panel (<input type=range>) yet; "
-                    "this check runs once a chapter with an nnbook.widgets panel is listed")
-    with open_page(browser, f"{site_url}/{with_panel.docname}.html") as visit:
-        page = visit.page
-        start = page.evaluate(PANEL_JS)
-        assert start is not None, f"{with_panel.docname}: the slider has no image next to it"
-        assert start["src"].startswith("data:image/png;base64,"), start["src"][:60]
-        slider = page.locator("[data-test-panel-slider]")
-        image = page.locator("[data-test-panel-image]")
+def _panel_report(key: str, value) -> None:
+    """Measurements for the record: _build/panel-report.json (a key per test result)."""
+    path = BUILD / "panel-report.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report[key] = value
+    path.write_text(json.dumps(report, indent=1, sort_keys=True))
 
-        slider.focus()
-        slider.press("End" if start["value"] < start["max"] else "Home")
-        page.wait_for_function(
-            "old => document.querySelector('[data-test-panel-image]').src !== old",
-            arg=start["src"], timeout=5000)
-        moved = image.get_attribute("src")
-        assert moved.startswith("data:image/png;base64,") and moved != start["src"]
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "new frame not shown"
 
-        # Back to the starting value with the arrow keys: the first frame comes back.
-        slider.press("Home")
-        for _ in range(round((start["value"] - start["min"]) / start["step"])):
-            slider.press("ArrowRight")
-        assert float(slider.input_value()) == start["value"]
-        assert image.get_attribute("src") == start["src"], "the frame depends on the slider path"
+def _away(d: dict) -> list[int]:
+    """Every control moved away from its start (to its last value, or its first)."""
+    return [(0 if s == len(lab) - 1 else len(lab) - 1) if len(lab) > 1 else s
+            for lab, s in zip(d["labels"], d["start"])]
+
+
+def _file_for(d: dict, pos: list[int]) -> str:
+    f = 0
+    for lab, p in zip(d["labels"], pos):
+        f = f * len(lab) + p
+    return d["url"] + d["files"][d["flat"][f]]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.is_chapter], ids=lambda p: p.docname)
+def test_chapter_page_first_load_is_light(browser, site_url: str, page: TocPage) -> None:
+    with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
+        weight = visit.page.evaluate(WEIGHT_JS)
+        scripts = visit.page.eval_on_selector_all("script[src]", "s => s.map(e => e.src)")
+    _panel_report(f"first-load bytes {page.docname}", weight)
+    assert not [src for src in scripts if "html-manager" in src or "require.js" in src], \
+        f"{page.docname} loads the ipywidgets manager but shows no live widget"
+    assert weight <= 1_000_000, f"{page.docname}: first load {weight / 1e6:.2f} MB > 1 MB"
+
+
+def _panel_screenshots(tab, page: TocPage, pid: str) -> None:
+    """The panel at desktop and phone width: _build/screenshots/<page>-<panel>-<width>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        tab.set_viewport_size({"width": width, "height": 900})
+        tab.locator(f"#{pid}").scroll_into_view_if_needed()
+        tab.wait_for_timeout(600)                           # the theme's layout settles
+        tab.locator(f"#{pid}").screenshot(animations="disabled", path=str(
+            SCREENSHOTS / f"{page.docname.replace('/', '_')}-{pid}-{width}.png"))
+    tab.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.is_chapter], ids=lambda p: p.docname)
+def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_url: str,
+                                                                page: TocPage) -> None:
+    """Every panel: one control moved at a time, then all its controls at once; the shown image
+    is that combination's frame file, pixel for pixel (decoded by the browser); a slider move
+    (one step, after the pointer entered the panel) shows its frame within 100 ms."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def rgba(png: bytes):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+    if not _has_range_input(page):
+        pytest.skip(f"{page.docname} has no slider panel")
+    panels = PANEL_DATA.findall(page.html.read_text(encoding="utf-8"))
+    assert panels, f"{page.docname}: no static panel found"
+    timings, jumps = [], []
+    with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
+        for pid, payload in panels:
+            d = json.loads(payload)
+            assert d["start"] and len(d["flat"]) == np.prod([len(lab) for lab in d["labels"]])
+            visit.page.locator(f"#{pid}").scroll_into_view_if_needed()
+            visit.page.locator(f"#{pid}").hover()           # the panel preloads the next frames
+            # slider moves, one step of one control at a time (timed), then every control at once
+            steps, pos = [], list(d["start"])
+            for k, lab in enumerate(d["labels"]):
+                if len(lab) > 1:
+                    pos[k] += 1 if pos[k] + 1 < len(lab) else -1
+                    steps.append(list(pos))
+            for n, pos in enumerate(steps + [_away(d), d["start"]]):
+                visit.page.wait_for_timeout(150)                # a reader's pace: preloads finish
+                shown = visit.page.evaluate(MOVE_JS, [pid, pos])
+                assert shown["src"] == _file_for(d, pos)
+                frame = (page.html.parent / shown["src"]).resolve()
+                assert frame.is_file(), f"{page.docname}: {shown['src']} was not built"
+                browser_pixels = rgba(base64.b64decode(shown["png"].split(",", 1)[1]))
+                assert np.array_equal(browser_pixels, rgba(frame.read_bytes())), (pid, pos)
+                (timings if n < len(steps) else jumps).append(shown["ms"])
+                if n == len(steps):                         # every control moved: look at it
+                    _panel_screenshots(visit.page, page, pid)
         assert not visit.page_errors, visit.page_errors
         assert not visit.console_errors, visit.console_errors
+        assert not visit.failed, visit.failed
+    _panel_report(f"panels {page.docname}", {
+        "panels": len(panels), "slider moves": len(timings), "move max ms": max(timings),
+        "move median ms": sorted(timings)[len(timings) // 2], "jump (all controls) max ms": max(jumps)})
+    assert max(timings) <= 100, f"{page.docname}: a slider move took {max(timings):.0f} ms to show"
 
 
 def test_search_finds_the_landing_page(browser, site_url: str) -> None:

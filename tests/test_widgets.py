@@ -1,10 +1,7 @@
-"""Tests of nnbook.widgets: slider panels in live (ipywidgets) and static (precomputed HTML) mode."""
-import base64
+"""Tests of nnbook.widgets: slider panels in live (ipywidgets) and static (frame files) mode."""
 import io
 import json
 import re
-import shutil
-import subprocess
 import time
 
 import numpy as np
@@ -54,9 +51,19 @@ def boundary_panel(**kw):
     return Panel(draw_boundary, w=(-1, 1, 0.5), act=["step", "sigmoid"], figsize=(5, 4), **kw)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def frames_dir(tmp_path_factory):
+    """Static frames go to <tmp>/panel-frames (a page in <tmp>/chapters/ finds them at ../)."""
+    root = tmp_path_factory.mktemp("site")
+    old, widgets.FRAMES_DIR = widgets.FRAMES_DIR, str(root / "panel-frames")
+    (root / "chapters").mkdir()
+    yield root
+    widgets.FRAMES_DIR = old
+
+
 @pytest.fixture(scope="module")
 def typical():
-    """A static line panel with two sliders of 17 values: one control at a time, 33 frames."""
+    """A static line panel with two sliders of 17 values: every combination, 289 frames."""
     return line_panel(mode="static", w=(-2, 2, 0.25), b=(-2, 2, 0.25)).export()
 
 
@@ -78,13 +85,16 @@ def embedded(html: str) -> dict:
     return json.loads(re.search(r"var d = (\{.*?\});\n", html).group(1))
 
 
-def frame_of(html: str, key: str) -> bytes:
-    d = embedded(html)
-    f = d["keys"][key]
-    if d["frames"][f]:
-        return base64.b64decode(d["frames"][f])
-    return base64.b64decode(re.search(r'<img id="[^"]+" src="data:image/png;base64,([^"]+)"',
-                                      html).group(1))
+def file_of(html: str, pos: list[int]) -> str:
+    """The frame file the page shows for the value positions ``pos`` (row-major order)."""
+    d, f = embedded(html), 0
+    for k, p in enumerate(pos):
+        f = f * len(d["labels"][k]) + p
+    return d["url"] + d["files"][d["flat"][f]]
+
+
+def frame_file(root, src: str) -> bytes:
+    return (root / "chapters" / src).resolve().read_bytes()
 
 
 # ------------------------------------------------------------------ controls and validation
@@ -255,38 +265,30 @@ def test_display_uses_the_mode(monkeypatch):
 
 
 # ------------------------------------------------------------------ static mode
-def test_static_grid_has_every_combination():
+def test_static_grid_has_every_combination(frames_dir):
     e = Panel(draw_line, w=(-1, 1, 0.5), b=(-1, 2, 1), mode="static").export()
-    assert e.layout == "grid" and e.note == ""
-    assert len(e.index) == 5 * 4 == len(e.frames)           # all frames differ
+    assert e.note == "" and len(e.index) == 5 * 4 == len(e.frames)     # all frames differ
     d = embedded(e.html)
-    assert len(d["keys"]) == 20 and not d["oneAtATime"]
+    assert len(d["flat"]) == 20 and len(d["files"]) == 20 and d["url"] == "../panel-frames/"
     assert d["labels"] == [["-1.0", "-0.5", "0.0", "0.5", "1.0"], ["-1", "0", "1", "2"]]
     assert d["start"] == [4, 1]                             # w=1.0 and b=0 (draw's defaults)
+    for (w, b), f in e.index.items():                       # one file per frame, named by content
+        assert frame_file(frames_dir, d["url"] + widgets._frame_name(e.frames[f])) == e.frames[f]
+    assert frame_file(frames_dir, file_of(e.html, [0, 3])) == e.frame(w=-1.0, b=2)
+    assert f'src="{file_of(e.html, [4, 1])}"' in e.html     # the starting frame
 
 
-def test_static_one_at_a_time_for_large_grids():
-    def draw(fig, w=1.0, b=0.0, c=1.0):
-        draw_line(fig, w * c, b)
-
-    e = Panel(draw, w=(-2, 2, 0.1), b=(-2, 2, 0.1), c=(0, 1, 0.5), mode="static",
-              max_frames=31).export()
-    assert e.layout == "one-at-a-time"
-    n = [len(v) for v in e.values.values()]
-    assert len(e.index) == 1 + sum(k - 1 for k in n) <= 31
-    assert n[2] == 3                                        # short sliders are kept whole
-    assert n[0] < 41 and e.values["w"][0] == -2.0 and e.values["w"][-1] == 2.0
-    assert 1.0 in e.values["w"] and 0.0 in e.values["b"]    # starting values are always offered
-    assert "one control moves at a time" in e.html and "offers" in e.note
-    d = embedded(e.html)
-    assert d["oneAtATime"] and len(d["keys"]) == len(e.index)
-    for key in d["keys"]:                                   # one control away from its start
-        assert sum(int(p) != s for p, s in zip(key.split(","), d["start"])) <= 1
+def test_static_grid_over_the_budget_fails_naming_the_panel():
+    with pytest.raises(ValueError, match=r"panel draw_line\(w, b\) needs 1681 frames \(41 x 41\), "
+                                         r"over its build budget max_frames=1000"):
+        line_panel(mode="static").export()
+    with pytest.raises(ValueError, match=r"needs 6 frames \(3 x 2\).*max_frames=5"):
+        line_panel(mode="static", static={"w": [0, 2], "b": [0, 1]}, max_frames=5).export()
 
 
 def test_static_values_chosen_by_hand():
     e = line_panel(mode="static", static={"w": [-2, -1, 0, 2], "b": [-1, 0, 1]}).export()
-    assert e.layout == "grid" and len(e.index) == 15
+    assert len(e.index) == 15 and "offers 5 of its 41 values" in e.note
     assert e.values["w"] == [-2.0, -1.0, 0.0, 1.0, 2.0]     # the starting 1.0 is added
 
 
@@ -296,23 +298,20 @@ def test_static_frames_equal_live_frames(typical):
     box.controls["w"].value = -0.5
     box.controls["act"].value = 0                           # "step"
     e = boundary_panel(mode="static").export()
-    assert e.layout == "grid" and len(e.index) == 10
-    assert np.array_equal(pixels(frame_of(e.html, "1,0")), pixels(box.image.value))
+    assert len(e.index) == 10
     assert np.array_equal(pixels(e.frame(w=-0.5, act="step")), pixels(box.image.value))
-    assert np.array_equal(pixels(frame_of(e.html, "2,1")), pixels(live.render(w=0.0,
-                                                                              act="sigmoid")))
     line = line_panel(w=(-2, 2, 0.25), b=(-2, 2, 0.25))
-    for w, b in [(1.0, 0.0), (-1.0, 0.0), (1.0, 1.75)]:
+    for w, b in [(1.0, 0.0), (-1.0, 0.5), (1.75, -2.0)]:
         assert np.array_equal(pixels(typical.frame(w=w, b=b)), pixels(line.render(w=w, b=b)))
 
 
-def test_static_html_accessibility_size_and_ids(typical):
-    assert len(typical.html.encode()) < widgets.MAX_BYTES and len(typical.index) == 33
+def test_static_html_accessibility_and_ids(typical):
+    assert len(typical.index) == 289 and len(typical.html.encode()) < 20_000
     assert 'alt="A neuron with one input — interactive figure (w, b)"' in typical.html
     h1 = line_panel(mode="static", static={"w": [0, 1], "b": [0]}, alt="a line").export().html
     h2 = line_panel(mode="static", static={"w": [0, 1], "b": [0]}).export().html
     ids = re.findall(r'\bid="([^"]+)"', h1 + h2)
-    assert len(ids) == len(set(ids)) == 2 * (1 + 2 + 2 + 1)   # root, inputs, outputs, img
+    assert len(ids) == len(set(ids)) == 2 * (1 + 2 + 2 + 1 + 1)   # root, inputs, outputs, img, err
     assert re.search(r'<label for="(nnbook-panel-[^"]+-c0)"[^>]*>w</label><input type="range" '
                      r'id="\1"', h1) and re.search(r'<output id="[^"]+" for="[^"]+-c1"', h1)
     assert 'alt="a line"' in h1 and "<script src" not in h1 and "http" not in h1
@@ -322,80 +321,28 @@ def test_static_html_accessibility_size_and_ids(typical):
                      r'<option value="1" selected>sigmoid</option></select>', html)
 
 
-def test_static_size_limit_is_enforced(monkeypatch):
-    monkeypatch.setattr(widgets, "MAX_BYTES", 10_000)
-    with pytest.raises(ValueError, match="static="):
-        line_panel(mode="static").export()
+def _write_page(root, name, *panels) -> str:
+    page = root / "chapters" / name
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'><title>panels</title>"
+                    f"</head><body>{'<hr>'.join(panels)}</body></html>", encoding="utf-8")
+    return page.as_uri()
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.parametrize("layout", ["grid", "one-at-a-time"])
-def test_static_script_swaps_frames(layout, tmp_path, typical):
-    """Run the page script in node against a minimal DOM: moving a slider swaps the image."""
-    html = (line_panel(mode="static", static={"w": [0, 2], "b": [-1, 0, 1]}).export().html
-            if layout == "grid" else typical.html)
-    script = re.search(r"<script>(.*)</script>", html, re.S).group(1)
-    elements = {}
-    for m in re.finditer(r'<(input|output|img|div|select)\b[^>]*\bid="([^"]+)"([^>]*)>', html):
-        value, src = re.search(r'value="([^"]*)"', m.group(0)), re.search(r'src="([^"]*)"', m.group(0))
-        elements[m.group(2)] = {"value": value.group(1) if value else "",
-                                "src": src.group(1) if src else ""}
-    d = embedded(html)
-    pid = re.search(r'id="(nnbook-panel-[^"]+)"', html).group(1)
-    harness = """
-const els = %s;
-const nodes = {};
-for (const [id, e] of Object.entries(els)) {
-  const attrs = {src: e.src};
-  nodes[id] = {value: e.value, textContent: "", listeners: {},
-    getAttribute(n) { return attrs[n]; }, setAttribute(n, v) { attrs[n] = v; },
-    addEventListener(t, f) { (this.listeners[t] = this.listeners[t] || []).push(f); }};
-}
-globalThis.document = {getElementById: (id) => nodes[id] || null};
-%s
-const pid = %s, out = [];
-function move(k, v) {
-  const el = nodes[pid + "-c" + k]; el.value = String(v);
-  el.listeners.input.forEach((f) => f());
-  out.push({src: nodes[pid + "-img"].getAttribute("src"),
-            values: [0, 1].map((j) => nodes[pid + "-c" + j].value),
-            labels: [0, 1].map((j) => nodes[pid + "-o" + j].textContent)});
-}
-move(0, 0); move(1, 2); move(0, %d);
-console.log(JSON.stringify(out));
-""" % (json.dumps(elements), script, json.dumps(pid), d["start"][0])
-    js = tmp_path / "run.js"
-    js.write_text(harness)
-    res = subprocess.run(["node", str(js)], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    steps = json.loads(res.stdout)
-    first_src = elements[pid + "-img"]["src"]
-
-    def src_of(key):
-        f = d["keys"][key]
-        return "data:image/png;base64," + d["frames"][f] if d["frames"][f] else first_src
-
-    s0, s1 = d["start"]
-    assert steps[0]["src"] == src_of(f"0,{s1}")
-    assert steps[0]["labels"] == [d["labels"][0][0], d["labels"][1][s1]]
-    if layout == "grid":
-        assert steps[1]["src"] == src_of("0,2") and steps[1]["values"] == ["0", "2"]
-    else:   # moving b puts w back to its start
-        assert steps[1]["src"] == src_of(f"{s0},2") and steps[1]["values"] == [str(s0), "2"]
-        assert steps[1]["labels"][0] == "1.00"
-    assert steps[2]["src"] == src_of(f"{s0},{2 if layout == 'grid' else s1}")
+def _shown(img, root) -> bytes:
+    """The bytes of the frame file the browser shows (its src, loaded: naturalWidth > 0)."""
+    img.page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+    return frame_file(root, img.get_attribute("src"))
 
 
-def test_two_static_panels_work_in_chromium(typical, browser):
-    """Two panels on one page: keys move each slider, frames swap, no console errors."""
+def test_two_static_panels_work_in_chromium_from_file_urls(typical, browser, frames_dir):
+    """Two panels on a file:// page: two controls moved, the shown frame is Python's render."""
     small = boundary_panel(mode="static").export().html
     page = browser.new_page()
     try:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.set_content("<!doctype html><html><head><meta charset='utf-8'><title>panels</title>"
-                         f"</head><body>{typical.html}<hr>{small}</body></html>")
+        page.goto(_write_page(frames_dir, "two.html", typical.html, small))
         panels = page.locator(".nnbook-panel")
         assert panels.count() == 2
         line, boundary = panels.nth(0), panels.nth(1)
@@ -404,23 +351,47 @@ def test_two_static_panels_work_in_chromium(typical, browser):
         w, b = line.locator("input[type=range]").nth(0), line.locator("input[type=range]").nth(1)
         w.focus()
         w.press("Home")                           # w = -2.0
-        assert line.locator("output").nth(0).text_content() == "-2.00"
-        assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == typical.frame(w=-2.0)
         b.focus()
-        b.press("End")                            # b = 2.0, and w returns to 1.0
-        assert line.locator("output").nth(0).text_content() == "1.00"
-        assert line.locator("output").nth(1).text_content() == "2.00"
-        assert base64.b64decode(img.get_attribute("src").split(",", 1)[1]) == typical.frame(b=2.0)
+        b.press("End")                            # b = 2.0, and w stays at -2.0
+        assert [line.locator("output").nth(k).text_content() for k in (0, 1)] == ["-2.00", "2.00"]
+        ref = line_panel(w=(-2, 2, 0.25), b=(-2, 2, 0.25))
+        assert np.array_equal(pixels(_shown(img, frames_dir)), ref.render_rgba(w=-2.0, b=2.0))
         b.press("Home")
+        w.focus()
+        for _ in range(12):
+            w.press("ArrowRight")                 # w = 1.0
         for _ in range(8):
+            b.focus()
             b.press("ArrowRight")                 # back to b = 0.0: the first frame again
         assert img.get_attribute("src") == start
         assert img.evaluate("i => i.complete && i.naturalWidth === 480")
         bimg = boundary.locator("img")            # the second panel is untouched by the first
         before = bimg.get_attribute("src")
         boundary.locator("select").select_option("0")
+        boundary.locator("input[type=range]").press("Home")
         assert bimg.get_attribute("src") != before
-        assert bimg.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert np.array_equal(pixels(_shown(bimg, frames_dir)),
+                              boundary_panel().render_rgba(w=-1.0, act="step"))
         assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_missing_frame_shows_a_message(browser, frames_dir):
+    e = line_panel(mode="static", static={"w": [0, 2], "b": [0]}, alt="gone").export()
+    d = embedded(e.html)
+    missing = file_of(e.html, [2, 0])                        # w = 2.0
+    (frames_dir / "chapters" / missing).resolve().unlink()
+    page = browser.new_page()
+    try:
+        page.goto(_write_page(frames_dir, "missing.html", e.html))
+        page.locator("input[type=range]").first.press("End")
+        err = page.locator("[role=alert]")
+        err.wait_for(state="visible", timeout=5000)
+        assert err.text_content() == "frame not built: " + missing
+        assert page.locator("img").is_hidden()
+        page.locator("input[type=range]").first.press("Home")  # a built frame comes back
+        page.locator("img").wait_for(state="visible", timeout=5000)
+        assert err.is_hidden() and d["start"] == [1, 0]
     finally:
         page.close()

@@ -23,6 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
     cache_dir = ROOT / config["cache"]
+    # The static panels write their frame files here (nnbook.widgets.FRAMES_DIR); _config.yml's
+    # html_extra_path copies the folder next to the pages. Emptied: no frame of an older build.
+    frames = ROOT / "_build" / "frames"
+    shutil.rmtree(frames, ignore_errors=True)
+    (ROOT / "_build" / "panel-export.tsv").unlink(missing_ok=True)   # panel, frames, files, seconds
+    (frames / "panel-frames").mkdir(parents=True)
     shutil.rmtree(cache_dir, ignore_errors=True)
     cache = get_cache(str(cache_dir))
     for notebook in sorted((ROOT / "chapters").glob("*.ipynb")):

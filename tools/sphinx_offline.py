@@ -9,18 +9,26 @@
 2. When the live-code (Thebe) launch button is off, as in this book, it drops sphinx-thebe's
    page scripts: nothing can start Thebe, and its configuration names a CDN
    (Thebe from the unpkg service) that an offline page should not mention.
-3. It tells the ipywidgets manager (``embed-amd.js``, on pages with saved widget state) where its
+3. It drops the saved widget state and the ipywidgets manager (RequireJS and ``embed-amd.js``,
+   3.6 MB) from pages that show no live widget (the static book's panels are plain HTML). A
+   finished progress bar (tqdm's HBox of HTML, FloatProgress, HTML) becomes a static
+   ``<progress>`` element drawn from the saved state, so it needs no manager either. Where a page
+   still shows another widget, it tells the ipywidgets manager (``embed-amd.js``, on pages with saved widget state) where its
    icon fonts are: it computes their URL from its RequireJS module name, which would point at
    ``<page folder>/@jupyter-widgets/html-manager/dist/`` (404) instead of the served copy.
-4. It checks the scripts and stylesheets that remain: a page that would load one from another
+4. It marks the page's images ``loading="lazy"``: an image far below the fold is fetched when
+   the reader scrolls to it, not with the page.
+5. It checks the scripts and stylesheets that remain: a page that would load one from another
    site (``https://...`` or ``//host/...``) gets a warning, which ``jupyter-book build -W``
    turns into a failed build.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,18 +66,68 @@ def _is_thebe_script(asset: Any) -> bool:
             or "THEBE_JS_URL" in _attributes(asset).get("body", ""))
 
 
+_WIDGET_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>',
+                          re.S)
+
+
+def _static_progress(state: dict, view: str) -> str | None:
+    """A saved tqdm progress bar as plain HTML, or None for any other widget."""
+    try:
+        box = state[json.loads(view)["model_id"]]
+        parts = [state[c.split("IPY_MODEL_", 1)[1]] for c in box["state"]["children"]]
+        names = [p["model_name"] for p in parts]
+        if box["model_name"] != "HBoxModel" or names != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+            return None
+        left, bar, right = (p["state"] for p in parts)
+        value, top = float(bar.get("value") or 0), float(bar.get("max") or 1)
+        return ('<div class="nnbook-progress" style="display:flex;gap:.5em;align-items:center">'
+                f'<span>{left.get("value", "")}</span><progress value="{value:g}" max="{top:g}" '
+                f'aria-label="{html.escape(left.get("value", "progress"), quote=True)}"></progress>'
+                f'<span>{right.get("value", "")}</span></div>')
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def _lazy_images(context: dict) -> None:
+    """Images load when they come near the viewport: a page's first load stays light."""
+    if "body" in context:
+        context["body"] = re.sub(r"<img (?![^>]*\bloading=)", '<img loading="lazy" ', context["body"])
+
+
+def _unwidget_body(context: dict, scripts: list) -> bool:
+    """Replace saved progress bars in the page body by static HTML; True if no widget is left."""
+    body = context.get("body", "")
+    if "widget-view+json" not in body:
+        return True
+    states = [_attributes(a).get("body", "") for a in scripts
+              if "widget-state+json" in _attributes(a).get("type", "")]
+    try:
+        state = json.loads(states[0])["state"] if states else {}
+    except (ValueError, KeyError, TypeError):
+        return False
+    new = _WIDGET_VIEW.sub(lambda m: _static_progress(state, m.group(1)) or m.group(0), body)
+    if "widget-view+json" in new:
+        return False
+    context["body"] = new
+    return True
+
+
 def clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
                       doctree: Any) -> None:
-    """``html-page-context`` handler: the four steps of the module docstring."""
+    """``html-page-context`` handler: the five steps of the module docstring."""
     scripts = context.get("script_files")
     if scripts is not None:
         drop_thebe = not _thebe_enabled(app)
+        no_widgets = _unwidget_body(context, scripts)
+        _lazy_images(context)
         seen: set[tuple] = set()
         kept = []
         for asset in scripts:
             attributes = _attributes(asset)
             key = (_filename(asset), tuple(sorted(attributes.items())))
-            if key in seen or (drop_thebe and _is_thebe_script(asset)):
+            if key in seen or (drop_thebe and _is_thebe_script(asset)) or (no_widgets and (
+                    _filename(asset).split("?")[0].endswith(tuple(app.config.nb_ipywidgets_js or ()))
+                    or "widget-state+json" in attributes.get("type", ""))):
                 continue
             seen.add(key)
             kept.append(asset)

@@ -91,4 +91,5 @@ def sports_panel(X, names, zlim=(-6.0, 8.0)):
 
     return Panel(draw, w1=(-1.0, 2.0, 0.5), w2=(-5.0, 1.0, 0.5), w3=(-3.0, 1.0, 0.5),
                  threshold=(-3.0, 3.0, 0.5), figsize=(7.5, 4),
+                 static={"w1": [-1, 2], "w2": [-5, -2, 1], "w3": [-3, 1], "threshold": [-3, -1, 2]},
                  labels={"w1": "w1 (temperature)", "w2": "w2 (price)", "w3": "w3 (travel time)"})

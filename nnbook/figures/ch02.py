@@ -38,7 +38,8 @@ def line_panel(X, targets, res=120):
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.91, wspace=0.3)
 
     return Panel(draw, w1=(-1.0, 2.0, 0.25), w2=(-1.0, 2.0, 0.25), b=(-2.5, 1.0, 0.25),
-                 labels={"w1": "weight w1", "w2": "weight w2", "b": "bias b"}, figsize=(7.5, 4))
+                 labels={"w1": "weight w1", "w2": "weight w2", "b": "bias b"}, figsize=(7.5, 4),
+                 static={"w1": [-1, 0, 1.5, 2], "w2": [-1, 0, 1.5, 2], "b": [-2.5, -1, -0.5, 1]})
 
 
 def training_plot(trained, X, y_and):

@@ -50,6 +50,8 @@ def xor_panel(X, y, res=120):
 
     return Panel(draw, b_or=(-2.0, 1.0, 0.5), b_and=(-2.5, 0.5, 0.5), v_or=(-2.0, 2.0, 0.5),
                  v_and=(-2.0, 2.0, 0.5), c=(-1.5, 1.5, 0.25), figsize=(7.5, 4.4),
+                 static={"b_or": [-2, 1], "b_and": [-2.5, 0.5], "v_or": [-2, 2], "v_and": [2],
+                         "c": [1.5]},
                  labels={"b_or": "b of h_OR", "b_and": "b of h_AND", "v_or": "v_OR (output)",
                          "v_and": "v_AND (output)", "c": "c (output bias)"})
 
