@@ -12,7 +12,8 @@ Without a browser:
   * every page in the toc was built; every local ``href``/``src`` resolves (files and anchors);
   * no page loads a script, stylesheet or font from another site (the book works offline);
   * the vendored MathJax, RequireJS and widget manager are the versions in package-lock.json;
-  * launch buttons (Binder, Colab, JupyterHub), the .ipynb download, the repository link and
+  * launch buttons (Binder, Colab, JupyterHub) built from the one configured repository URL, or
+    none at all when none is configured; the .ipynb download, the repository link and
     the search button are on the pages.
 
 In headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright; skipped when it is
@@ -293,15 +294,27 @@ def _links(page: TocPage) -> list[str]:
     return [attrs["href"] for tag, attrs in scan(page.html).tags if tag == "a" and "href" in attrs]
 
 
+def _repository_url() -> str | None:
+    """The one configured repository URL, or None (then the site has no launch or repository links)."""
+    return ((_config().get("repository") or {}).get("url") or "").rstrip("/") or None
+
+
+LAUNCH_HOSTS = ("mybinder.org", "colab.research.google.com", "/hub/user-redirect", "/issues/new", "example.org")
+
+
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_repository_issue_and_search_buttons(site: Path, page: TocPage) -> None:
-    repo_url = _config()["repository"]["url"].rstrip("/")
+    repo_url = _repository_url()
     links = _links(page)
+    classes = " ".join(attrs.get("class", "") for _, attrs in scan(page.html).tags)
+    assert "search-button" in classes, f"{page.docname}: no search button"
+    if repo_url is None:   # nothing configured: no link to a repository or launch host at all
+        off = [link for link in links if any(host in link for host in LAUNCH_HOSTS)]
+        assert not off, f"{page.docname}: links to a repository or launch host none is configured for: {off}"
+        return
     assert repo_url in links, f"{page.docname}: no link to the repository {repo_url}"
     assert any(link.startswith(f"{repo_url}/issues/new") for link in links), \
         f"{page.docname}: no 'open an issue' button"
-    classes = " ".join(attrs.get("class", "") for _, attrs in scan(page.html).tags)
-    assert "search-button" in classes, f"{page.docname}: no search button"
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES or [pytest.param(None, marks=pytest.mark.skip(
@@ -309,19 +322,21 @@ def test_repository_issue_and_search_buttons(site: Path, page: TocPage) -> None:
     ids=[page.docname for page in NOTEBOOK_PAGES] or ["no-notebook"])
 def test_notebook_page_has_launch_and_download_buttons(site: Path, page: TocPage) -> None:
     config = _config()
-    repo = config["repository"]
-    launch = config["launch_buttons"]
-    owner_repo = urlsplit(repo["url"]).path.strip("/")
-    notebook = f"{repo.get('path_to_book') or ''}{page.docname}.ipynb".lstrip("/")
     links = _links(page)
-    expected = {
-        "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{repo['branch']}?urlpath=",
-        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{repo['branch']}/{notebook}",
-        "JupyterHub": f"{launch['jupyterhub_url'].rstrip('/')}/hub/user-redirect/git-pull?repo=",
-    }
-    for name, prefix in expected.items():
-        assert any(link.startswith(prefix) and notebook in link for link in links), \
-            f"{page.docname}: no {name} launch button (a link starting {prefix!r} to {notebook})"
+    if _repository_url() is not None:   # every launch link is built from the one configured URL
+        repo, launch = config["repository"], config.get("launch_buttons") or {}
+        owner_repo = urlsplit(repo["url"]).path.strip("/")
+        notebook = f"{repo.get('path_to_book') or ''}{page.docname}.ipynb".lstrip("/")
+        expected = {
+            "Binder": ("binderhub_url", f"/v2/gh/{owner_repo}/{repo.get('branch', 'main')}?urlpath="),
+            "Colab": ("colab_url", f"/github/{owner_repo}/blob/{repo.get('branch', 'main')}/{notebook}"),
+            "JupyterHub": ("jupyterhub_url", "/hub/user-redirect/git-pull?repo="),
+        }
+        for name, (key, path) in expected.items():
+            if launch.get(key):
+                prefix = launch[key].rstrip("/") + path
+                assert any(link.startswith(prefix) and notebook in link for link in links), \
+                    f"{page.docname}: no {name} launch button (a link starting {prefix!r} to {notebook})"
     downloads = [link for link in links if link.endswith(f"_sources/{page.docname}.ipynb")]
     assert downloads, f"{page.docname}: no 'download .ipynb' button"
     downloaded = (page.html.parent / downloads[0]).resolve()
