@@ -299,7 +299,7 @@ def _repository_url() -> str | None:
     return ((_config().get("repository") or {}).get("url") or "").rstrip("/") or None
 
 
-LAUNCH_HOSTS = ("mybinder.org", "colab.research.google.com", "/hub/user-redirect", "/issues/new", "example.org")
+LAUNCH_HOSTS = ("mybinder.org", "colab.research.google.com", "/hub/user-redirect", "/issues/new")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
