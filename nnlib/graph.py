@@ -127,7 +127,7 @@ def topological_order(root: Value):
     return order
 
 
-def handout_example(x=3.0, y=-4.0, z=2.0, w=-1.0):
+def product_plus_max(x=3.0, y=-4.0, z=2.0, w=-1.0):
     """Build f(x, y, z, w) = x*y + max(z, w) with labelled nodes and run backward.
 
     Returns a dict of the named nodes: ``x, y, z, w, xy, max, f``.

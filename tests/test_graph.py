@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from nnlib import Value, handout_example, maximum, topological_order
+from nnlib import Value, product_plus_max, maximum, topological_order
 
 
 def f_and_inputs(x, y, z, w):
@@ -14,8 +14,8 @@ def f_and_inputs(x, y, z, w):
 
 
 # ----------------------------------------------------------------- f = x*y + max(z, w)
-def test_handout_example_forward_and_gradients():
-    nodes = handout_example()            # x=3, y=-4, z=2, w=-1
+def test_product_plus_max_forward_and_gradients():
+    nodes = product_plus_max()            # x=3, y=-4, z=2, w=-1
     assert nodes["f"].data == -10.0
     assert nodes["xy"].data == -12.0 and nodes["max"].data == 2.0
     # mul switches: df/dx = y, df/dy = x; max routes to the larger input z
@@ -54,8 +54,8 @@ def test_graph_gradients_match_finite_differences(x, y, z, w):
         assert node.grad == pytest.approx((f(*up) - f(*down)) / (2 * h), abs=1e-6)
 
 
-def test_handout_example_accepts_other_inputs():
-    nodes = handout_example(x=1.0, y=2.0, z=-5.0, w=-3.0)
+def test_product_plus_max_accepts_other_inputs():
+    nodes = product_plus_max(x=1.0, y=2.0, z=-5.0, w=-3.0)
     assert nodes["f"].data == 2.0 - 3.0
     assert nodes["w"].grad == 1.0 and nodes["z"].grad == 0.0
 
@@ -121,7 +121,7 @@ def test_long_chains_do_not_hit_the_recursion_limit():
 
 # ----------------------------------------------------------------------- topological order
 def test_topological_order_lists_parents_before_children():
-    nodes = handout_example()
+    nodes = product_plus_max()
     order = topological_order(nodes["f"])
     pos = {id(n): i for i, n in enumerate(order)}
     assert order[-1] is nodes["f"]
@@ -138,7 +138,7 @@ def test_topological_order_lists_a_shared_node_once():
 
 
 def test_repr_ops_and_labels():
-    nodes = handout_example()
+    nodes = product_plus_max()
     assert repr(nodes["x"]) == "Value(x=3, grad=-4)"
     assert nodes["f"].op == "+" and nodes["xy"].op == "*" and nodes["max"].op == "max"
     assert nodes["x"].op == "" and nodes["x"].parents == ()

@@ -7,12 +7,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from nnlib import Value, handout_example  # noqa: E402
+from nnlib import Value, product_plus_max  # noqa: E402
 from nnbook.plotting import draw_graph, graph_layout  # noqa: E402
 
 
 def test_layout_puts_inputs_left_and_every_arrow_to_the_right():
-    nodes = handout_example()
+    nodes = product_plus_max()
     order, grid = graph_layout(nodes["f"])
     col = {id(n): c for n, (c, _) in zip(order, grid)}
     assert [col[id(nodes[k])] for k in "xyzw"] == [0, 0, 0, 0]
@@ -25,9 +25,9 @@ def test_layout_puts_inputs_left_and_every_arrow_to_the_right():
     assert rows == [1.5, 0.5, -0.5, -1.5]
 
 
-def test_draw_graph_shows_values_and_gradients_of_the_handout_example():
+def test_draw_graph_shows_values_and_gradients_of_f_equals_xy_plus_max():
     fig, ax = plt.subplots()
-    drawing = draw_graph(handout_example()["f"], ax=ax)
+    drawing = draw_graph(product_plus_max()["f"], ax=ax)
     labels = [n.label for n in drawing["order"]]
     values = dict(zip(labels, (t.get_text() for t in drawing["value_texts"])))
     grads = dict(zip(labels, (t.get_text() for t in drawing["grad_texts"])))

@@ -516,7 +516,7 @@ def test_value_gates_reject_bad_operands(a, b, bad):
 @SETTINGS
 @given(a=FINITE, b=FINITE, c=FINITE, d=FINITE)
 def test_value_gradients_of_the_handout_function(a, b, c, d):
-    nodes = nnlib.handout_example(a, b, c, d)
+    nodes = nnlib.product_plus_max(a, b, c, d)
     assert nodes["f"].data == pytest.approx(a * b + max(c, d))
     assert (nodes["x"].grad, nodes["y"].grad) == (b, a)
     assert nodes["z"].grad + nodes["w"].grad == 1.0
