@@ -7,9 +7,9 @@ scalar computational graph, 7), ``layers`` (``Dense`` and the activation layers,
 8) and ``train`` (``fit``, 8-9). Each imports only modules below it in that order of ideas:
 data, model, loss, gradients, optimiser, training.
 
-Everything public is importable from ``nnlib`` directly, e.g. ``from nnlib import MLP, fit``.
-The book's own kit (data sets, plots, slider panels) is the sibling package ``nnbook``; nnlib
-never imports it.
+Everything public is importable from ``nnlib`` directly (``from nnlib import MLP, fit``); the
+book's own kit (data sets, plots, slider panels) is the sibling package ``nnbook``, which nnlib
+never imports.
 """
 
 from .activations import (ACTIVATIONS, elu, elu_grad, identity, identity_grad, leaky_relu,
@@ -19,9 +19,9 @@ from .gradcheck import (GradCheck, check_function, check_layer, check_model, num
                         relative_error)
 from .graph import Value, product_plus_max, maximum, topological_order
 from .layers import ELU, Activation, Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Step, Tanh
-from .losses import (MSELoss, SoftmaxCrossEntropy, binary_cross_entropy, binary_cross_entropy_grad,
-                     cross_entropy, cross_entropy_grad, get_loss, log_softmax, logsumexp, mse,
-                     mse_grad, softmax)
+from .losses import (BinaryCrossEntropy, MSELoss, SoftmaxCrossEntropy, binary_cross_entropy,
+                     binary_cross_entropy_grad, cross_entropy, cross_entropy_grad, get_loss,
+                     log_softmax, logsumexp, mse, mse_grad, softmax)
 from .network import MLP, Sequential, count_params
 from .neuron import Perceptron, delta_rule, perceptron_output, weighted_sum
 from .optim import SGD, Descent, gradient_descent

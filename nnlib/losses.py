@@ -1,12 +1,8 @@
 """Loss functions, softmax, and their gradients (chapter 6).
 
-A loss turns the network's outputs and the true targets into one number to minimise, averaged
-over the ``n`` samples; its gradient with respect to the outputs is where backpropagation starts
-(chapter 7): ``mse`` for regression, ``binary_cross_entropy`` for one probability per sample,
-``cross_entropy`` for K classes, from logits with the log-sum-exp trick (no overflow, no log 0).
-
-Targets are checked strictly; predictions follow numpy's rules (a NaN prediction gives a NaN
-loss), so a diverging training run reaches :func:`nnlib.train.fit`, which reports it.
+A loss turns the network's outputs and the targets into one number to minimise, averaged over the
+``n`` samples; its gradient is where backpropagation starts (chapter 7). Targets are checked
+strictly; predictions follow numpy (a NaN prediction, a NaN loss), so ``fit`` sees a divergence.
 """
 from __future__ import annotations
 
@@ -23,8 +19,7 @@ def logsumexp(z, axis: int = -1, keepdims: bool = False):
     """log(sum_j exp(z_j)) without overflow: m + log(sum_j exp(z_j - m)) with m = max(z).
 
     Subtracting the maximum changes nothing mathematically but keeps every exponent <= 0, so
-    nothing overflows. This is the one place where nnlib shifts by the maximum.
-    """
+    nothing overflows. This is the one place where nnlib shifts by the maximum."""
     z = _scores(z)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -z.ndim <= axis < z.ndim:
         raise ValueError(f"axis must be an int that names an axis of z (shape {z.shape}), got {axis!r}")
@@ -65,9 +60,6 @@ def mse_grad(y_pred, y_true):
     return (y_pred - y_true) / y_pred.shape[0]
 
 
-_EPS = 1e-12
-
-
 def _bce_args(p, y):
     """Check probabilities ``p`` and 0/1 targets ``y``; return ``p`` clipped away from 0 and 1."""
     p, y = _pair(p, y, "p", "y")
@@ -75,14 +67,12 @@ def _bce_args(p, y):
         raise ValueError("p must be probabilities in [0, 1]; apply a sigmoid to raw scores first")
     if np.any((y < 0) | (y > 1)):
         raise ValueError("y must hold targets in [0, 1] (usually 0 or 1)")
-    return np.clip(p, _EPS, 1 - _EPS), y
+    return np.clip(p, 1e-12, 1 - 1e-12), y
 
 
 def binary_cross_entropy(p, y):
-    """Binary cross-entropy -mean(y log p + (1 - y) log(1 - p)) for probabilities ``p`` in [0, 1].
-
-    ``p`` is clipped to [1e-12, 1 - 1e-12]: a confident wrong answer costs a large but finite loss.
-    """
+    """Binary cross-entropy -mean(y log p + (1 - y) log(1 - p)) for probabilities ``p`` in [0, 1],
+    clipped to [1e-12, 1 - 1e-12]: a confident wrong answer costs a large but finite loss."""
     q, y = _bce_args(p, y)
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
@@ -102,9 +92,8 @@ def _logits_and_targets(logits, y):
     if one_sample and np.ndim(y_arr) == 1 and len(y_arr) == k > 1:   # one label, or a one-hot row?
         if y_arr.dtype.kind != "f":
             raise ValueError(f"logits of shape {(k,)} are one sample with {k} classes, but y holds "
-                             f"{k} whole numbers: for that one sample pass its label (e.g. y=1) or "
-                             "a one-hot row of floats (e.g. [0., 1., 0.]); if the logits are one "
-                             "score per sample (two classes), use binary_cross_entropy(sigmoid(z), y)")
+                             f"{k} whole numbers: pass its label (y=1) or a one-hot row of floats; "
+                             "for one score per sample use binary_cross_entropy(sigmoid(z), y)")
         y_arr = y_arr[None, :]
     if np.ndim(y_arr) == 2:
         t = as_float_array(y_arr, "y", ndim=2)
@@ -122,17 +111,14 @@ def cross_entropy(logits, y):
 
     ``logits`` has shape ``(n, K)`` (or ``(K,)`` for one sample); ``y`` holds integer labels
     ``(n,)`` or one-hot / probability rows ``(n, K)``, for which it is the cross-entropy
-    H(p, q) = -sum_k p_k log q_k of chapter 6, averaged over the samples.
-    """
+    H(p, q) = -sum_k p_k log q_k of chapter 6, averaged over the samples."""
     z, t = _logits_and_targets(logits, y)
     return float(-np.sum(t * log_softmax(z)) / z.shape[0])
 
 
 def cross_entropy_grad(logits, y):
-    """Gradient of :func:`cross_entropy` with respect to the logits: (softmax(z) - onehot(y)) / n.
-
-    Softmax followed by cross-entropy has this famously simple fused gradient ``p - y``.
-    """
+    """Gradient of :func:`cross_entropy` with respect to the logits: (softmax(z) - onehot(y)) / n,
+    the famously simple gradient of softmax followed by cross-entropy."""
     z, t = _logits_and_targets(logits, y)
     return ((softmax(z) - t) / z.shape[0]).reshape(np.shape(logits))
 
@@ -140,9 +126,8 @@ def cross_entropy_grad(logits, y):
 class SoftmaxCrossEntropy:
     """Softmax + cross-entropy on a network's logits, for classification (used by ``fit``).
 
-    ``forward(logits, labels)`` returns the mean loss; ``backward()`` returns dL/dlogits =
-    (p - onehot) / n. A loss owns its targets, its accuracy and the loss of guessing (``chance``).
-    """
+    ``forward(logits, labels)`` returns the mean loss, ``backward()`` dL/dlogits = (p - onehot) / n.
+    A loss owns its targets, its accuracy and the loss of guessing (``chance``)."""
 
     name = "cross_entropy"
 
@@ -150,7 +135,7 @@ class SoftmaxCrossEntropy:
         """Check ``y`` as integer class labels, one per sample, for a model with ``n_outputs`` logits."""
         if n_outputs == 1:
             raise ValueError("cross-entropy needs one output (logit) per class, but the model has a "
-                             "single output; give the last layer one unit per class or use loss='mse'")
+                             "single output; use loss='binary_cross_entropy' or one unit per class")
         return as_labels(y, name, n_samples=n_samples, n_classes=n_outputs, samples_of=samples_of)
 
     def forward(self, logits, labels):
@@ -160,7 +145,7 @@ class SoftmaxCrossEntropy:
 
     def backward(self):
         if getattr(self, "_p", None) is None:
-            raise RuntimeError("SoftmaxCrossEntropy.backward called before forward")
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         grad = self._p.copy()
         grad[np.arange(len(self._labels)), self._labels] -= 1.0
         return grad / len(self._labels)
@@ -176,6 +161,42 @@ class SoftmaxCrossEntropy:
         return float(-np.sum(freq * np.log(freq)))
 
 
+def _logit_pair(z):
+    """The logit pair (0, z) for each one-logit row of ``z``: softmax((0, z))[1] = sigmoid(z)."""
+    return np.concatenate([np.zeros_like(z), z], axis=1)
+
+
+class BinaryCrossEntropy(SoftmaxCrossEntropy):
+    """One sigmoid output with binary cross-entropy, for two classes with labels 0/1 (for ``fit``).
+
+    It takes the logit z and applies the sigmoid itself: -ln sigmoid(z) = ln(1 + e^-z) for y = 1,
+    ln(1 + e^z) for y = 0. As softmax((0, z))[1] = sigmoid(z), this is the softmax cross-entropy of
+    the logit pair (0, z): stable for any z, with dL/dz = (sigmoid(z) - y) / n."""
+
+    name = "binary_cross_entropy"
+
+    def targets(self, y, n_samples, n_outputs, name="y", samples_of="X"):
+        """Check ``y`` as labels 0/1, one per sample, for a model with a single output."""
+        fix = ("binary_cross_entropy needs one output unit and labels 0/1 (map labels -1/1 with "
+               "(y + 1) // 2); for k classes use loss='cross_entropy' with k outputs")
+        if n_outputs != 1:
+            raise ValueError(f"the model has {n_outputs} outputs, but {fix}")
+        try:
+            return as_labels(y, name, n_samples=n_samples, n_classes=2, samples_of=samples_of)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; {fix}") from None
+
+    def forward(self, logits, labels):
+        return super().forward(_logit_pair(logits), labels)
+
+    def backward(self):
+        return super().backward()[:, 1:]
+
+    def accuracy(self, logits, labels):
+        """Fraction of samples classified right: class 1 where z > 0, else class 0."""
+        return super().accuracy(_logit_pair(logits), labels)
+
+
 class MSELoss:
     """:func:`mse` as a training loss, for regression: real targets, one value or vector per sample."""
 
@@ -189,8 +210,7 @@ class MSELoss:
                              "samples; they must have the same length")
         if (y.shape[1:] or (1,))[0] != n_outputs:
             raise ValueError(f"{name} has shape {y.shape} but the model has {n_outputs} output(s); "
-                             f"mse targets must have shape (n_samples, {n_outputs})"
-                             + (" or (n_samples,)" if n_outputs == 1 else ""))
+                             f"mse targets must have shape (n_samples, {n_outputs})")
         return y.reshape(n_samples, n_outputs)
 
     def forward(self, pred, target):
@@ -199,7 +219,7 @@ class MSELoss:
 
     def backward(self):
         if getattr(self, "_pred", None) is None:
-            raise RuntimeError("MSELoss.backward called before forward")
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return mse_grad(self._pred, self._target)
 
     def accuracy(self, pred, target):
@@ -211,9 +231,9 @@ class MSELoss:
         return mse(np.broadcast_to(target.mean(axis=0), target.shape), target)
 
 
-LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "mse": MSELoss}
+LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy, "mse": MSELoss}
 
 
 def get_loss(name: str):
-    """A fresh loss object for ``"cross_entropy"`` (classification) or ``"mse"`` (regression)."""
+    """A fresh loss object: ``"cross_entropy"``, ``"binary_cross_entropy"`` or ``"mse"`` (above)."""
     return LOSSES[choose(name, LOSSES, "loss")]()

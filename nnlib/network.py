@@ -1,32 +1,32 @@
 """Networks: layers stacked one after another (chapter 4).
 
-Forward propagation applies the layers in order, x_l = f(W_l x_{l-1} + b_l); backward
-propagation (chapter 7) visits them in reverse, each turning the gradient with respect to its
-output into the gradient with respect to its input.
+Forward propagation applies the layers in order, x_l = f(W_l x_{l-1} + b_l); backward propagation
+(chapter 7) visits them in reverse, each turning dL/d(its output) into dL/d(its input).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ._checks import as_batch, as_labels, as_rng, choose, whole_number
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS
 from .layers import Activation, Dense, Layer
-from .losses import softmax
+from .losses import _logit_pair, softmax
+
+
+def _as_list(items, what):
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(f"{what}, got {type(items).__name__}") from None
 
 
 class Sequential:
-    """A feed-forward network: ``Sequential([Dense(2, 4), ReLU(), Dense(4, 2)])``.
-
-    ``forward(X)`` returns the raw outputs (logits) of shape ``(n_samples, n_outputs)``;
-    ``predict_proba`` turns them into probabilities and ``predict`` into class labels.
-    """
+    """A feed-forward network: ``Sequential([Dense(2, 4), ReLU(), Dense(4, 2)])``. ``forward(X)``
+    returns the raw outputs (logits) ``(n_samples, n_outputs)``, ``predict_proba`` probabilities and
+    ``predict`` class labels."""
 
     def __init__(self, layers):
-        try:
-            layers = list(layers)
-        except TypeError:
-            raise TypeError(f"layers must be a list of nnlib layers (Dense, ReLU, ...), got "
-                            f"{type(layers).__name__}") from None
+        layers = _as_list(layers, "layers must be a list of nnlib layers (Dense, ReLU, ...)")
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise TypeError("Sequential needs a non-empty list of nnlib layers (Dense, ReLU, ...)")
         self.layers = layers
@@ -93,30 +93,21 @@ class Sequential:
                 if isinstance(self.layers[i], Dense) and not isinstance(self.layers[i + 1], Dense)]
 
     def backward(self, grad, need_input_grad: bool = False):
-        """Backpropagate dL/d(output) through all layers; fills every layer's ``grads``.
-
-        The gradient with respect to the network's input is not needed for training, so the first
-        layer skips computing it unless ``need_input_grad=True``.
-        """
+        """Backpropagate dL/d(output) through all layers, filling every layer's ``grads``; the first
+        layer skips the gradient for the input (training does not need it) unless ``need_input_grad``."""
         for i in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[i].backward(grad, need_input_grad=need_input_grad or i > 0)
         return grad
 
     def predict_proba(self, X):
-        """Class probabilities ``(n_samples, n_classes)``: the softmax of the logits (chapter 6).
-
-        For a single output, a sigmoid: the columns are P(class 0) and P(class 1).
-        """
+        """Class probabilities ``(n_samples, n_classes)``: the softmax of the logits (chapter 6); a
+        single output z stands for the logits (0, z), giving P(class 1) = sigmoid(z)."""
         z = self.forward(X)
-        if z.shape[1] == 1:
-            p1 = sigmoid(z[:, 0])
-            return np.stack([1 - p1, p1], axis=1)
-        return softmax(z)
+        return softmax(_logit_pair(z) if z.shape[1] == 1 else z)
 
     def predict(self, X):
-        """Predicted class labels of shape ``(n_samples,)``: the most probable class."""
-        z = self.forward(X)
-        return (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else np.argmax(z, axis=1)
+        """Predicted class labels ``(n_samples,)``: the most probable class (for one output, z > 0)."""
+        return np.argmax(self.predict_proba(X), axis=1)
 
     def accuracy(self, X, y):
         """Fraction of samples whose predicted class equals the label in ``y``."""
@@ -130,11 +121,7 @@ class Sequential:
 
 
 def _sizes(sizes):
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a list of layer sizes such as [5, 3, 1], got "
-                        f"{type(sizes).__name__}") from None
+    sizes = _as_list(sizes, "sizes must be a list of layer sizes such as [5, 3, 1]")
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
     return [whole_number(s, "each layer size") for s in sizes]
@@ -145,10 +132,9 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
     """Build a multi-layer perceptron from layer sizes, e.g. ``MLP([5, 3, 7, 5, 1])``.
 
     ``sizes[0]`` inputs, ``sizes[-1]`` outputs; each hidden layer is followed by ``activation``, the
-    output layer by ``output`` (``"identity"``: logits, as ``fit`` with cross-entropy expects). He
+    output layer by ``output`` (``"identity"``: logits, as the losses of ``fit`` expect). He
     initialisation for ReLU-like activations, Xavier for sigmoid/tanh, unless ``init`` says
-    otherwise (chapter 4); one seed initialises the whole network.
-    """
+    otherwise (chapter 4); one seed initialises the whole network."""
     sizes = _sizes(sizes)
     activation = choose(activation, ACTIVATIONS, "activation")
     output = choose(output, ACTIVATIONS, "output activation")
@@ -165,9 +151,7 @@ def MLP(sizes, activation: str = "relu", *, output: str = "identity", init=None,
 
 
 def count_params(sizes) -> int:
-    """Parameters of a fully connected network with these layer sizes: sum (n_in + 1) * n_out.
-
-    For the 5 -> 3 -> 7 -> 5 -> 1 network: (5+1)*3 + (3+1)*7 + (7+1)*5 + (5+1)*1 = 92.
-    """
+    """Parameters of a fully connected network with these layer sizes: sum (n_in + 1) * n_out;
+    for 5 -> 3 -> 7 -> 5 -> 1, (5+1)*3 + (3+1)*7 + (7+1)*5 + (5+1)*1 = 92."""
     sizes = _sizes(sizes)
     return int(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))

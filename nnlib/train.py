@@ -1,15 +1,13 @@
 """The training loop (chapters 8 and 9).
 
 ``fit`` repeats, for a number of epochs: shuffle the training set, cut it into mini-batches, and
-for each batch run forward, compute the loss, backpropagate, and take one SGD step. The returned
+for each batch run forward, compute the loss, backpropagate, and take one SGD step; the returned
 :class:`History` holds the loss and accuracy of every epoch (the loss curves of chapter 8).
 
 Training never fails silently. A loss that becomes NaN or infinite, or exceeds ``EXPLOSION_FACTOR``
-times the first batch's loss or the loss of guessing, means the weights blew up (the learning rate
-is too large): ``fit`` stops, sets ``history.diverged`` and explains it in ``history.message`` and
-a :class:`DivergenceWarning` (or raises :class:`DivergenceError`). A loss out of all proportion
-before the first step is the data's fault (a ``ValueError`` says to rescale the inputs); a run
-that ends no better than guessing gets a :class:`TrainingWarning`.
+times the first batch's loss or the loss of guessing, means too large a learning rate: ``fit`` stops
+and explains it (``history.message``, a :class:`DivergenceWarning` or :class:`DivergenceError`).
+Inputs too large to start with raise a ``ValueError``; learning nothing gives a :class:`TrainingWarning`.
 """
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_rng, choose, positive_number, whole_number
+from ._checks import as_rng, choose, whole_number
 from .losses import get_loss
 from .network import Sequential
 from .optim import SGD
@@ -79,21 +77,19 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
 
     Parameters
     ----------
-    X, y : training inputs ``(n_samples, n_features)`` and integer labels ``(n_samples,)``
-        (for ``loss="mse"``, real-valued targets ``(n_samples,)`` or ``(n_samples, n_outputs)``).
+    X, y : training inputs ``(n_samples, n_features)`` and one target per sample, as ``loss`` says.
     epochs, batch_size, lr : number of passes over the data, samples per SGD step, learning rate.
     weight_decay : L2 penalty on the weight matrices (see :class:`SGD`); losses exclude it.
     validation_data : optional ``(X_val, y_val)`` evaluated after every epoch.
     seed : seeds the shuffling, so a run is reproducible.
-    loss : ``"cross_entropy"`` (softmax on the logits, for classification) or ``"mse"``.
+    loss : ``"cross_entropy"`` (softmax on K logits, labels 0..K-1), ``"binary_cross_entropy"``
+        (a sigmoid on one logit, labels 0/1) or ``"mse"`` (real targets ``(n_samples, n_outputs)``,
+        or ``(n_samples,)`` for one output); see :mod:`nnlib.losses`.
     progress : show a tqdm progress bar over the epochs.
     on_divergence : ``"warn"`` (stop, flag it in the history and warn) or ``"raise"``.
-    callback : optional ``callback(epoch, model, history)`` called after each epoch (e.g. to take
-        snapshots for an animation).
+    callback : optional ``callback(epoch, model, history)``, called after each epoch.
 
-    The data are checked once, here; the loop then runs on trusted arrays.
-    """
-    Sequential.check(model)
+    The data are checked once, here; the loop then runs on trusted arrays."""
     whole_number(epochs, "epochs")
     whole_number(batch_size, "batch_size")
     optimizer = SGD(lr, weight_decay)
@@ -104,7 +100,7 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     loss_fn = get_loss(loss)
-    X, y = model.check_data(X, y, loss_fn)
+    X, y = Sequential.check(model).check_data(X, y, loss_fn)
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -130,9 +126,9 @@ def fit(model: Sequential, X, y, *, epochs: int = 10, batch_size: int = 32, lr: 
                 if reference is None:   # out of all proportion before any step: the data's fault
                     if not batch_loss <= EXPLOSION_FACTOR * max(chance, 1.0):
                         raise ValueError(f"the loss is {batch_loss:.3g} before the first training "
-                                         "step, so the learning rate is not the cause: X is too "
-                                         f"large for the network (largest |x| = {np.abs(X).max():.3g});"
-                                         " rescale X, e.g. standardise each feature")
+                                         "step, so the learning rate is not the cause: X is too large "
+                                         f"(largest |x| = {np.abs(X).max():.3g}); rescale X, e.g. "
+                                         "standardise each feature")
                     reference = max(batch_loss, chance, 1e-3)
                 if not math.isfinite(batch_loss) or batch_loss > EXPLOSION_FACTOR * reference:
                     history.diverged = True

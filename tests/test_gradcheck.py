@@ -93,12 +93,13 @@ def test_softmax_log_softmax_logsumexp_gradients():
     assert check_function(lambda v: np.sum(w * softmax(v)), soft_grad, z).passed
 
 
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy", "mse"])
 def test_training_loss_classes(loss):
     RNG = np.random.default_rng(0)
     from nnlib.losses import LOSSES
-    z = RNG.normal(size=(5, 3))
-    y = np.array([0, 2, 1, 1, 0]) if loss == "cross_entropy" else RNG.normal(size=(5, 3))
+    z = RNG.normal(size=(5, 1) if loss == "binary_cross_entropy" else (5, 3)) * 3
+    y = {"cross_entropy": np.array([0, 2, 1, 1, 0]), "binary_cross_entropy": np.array([0, 1, 1, 0, 1]),
+         "mse": RNG.normal(size=(5, 3))}[loss]
     fn = LOSSES[loss]()
 
     def grad(v):
@@ -150,6 +151,16 @@ def test_whole_mlp_with_mse(output):
     model = MLP([3, 6, 2], "tanh", output=output, seed=4)
     result = check_model(model, RNG.normal(size=(6, 3)), RNG.normal(size=(6, 2)), loss="mse")
     assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "elu"])
+def test_whole_mlp_with_one_sigmoid_output_and_binary_cross_entropy(activation):
+    RNG = np.random.default_rng(1)
+    model = MLP([3, 6, 5, 1], activation, seed=6)
+    result = check_model(model, RNG.normal(size=(7, 3)), [0, 1, 1, 0, 1, 0, 0],
+                         loss="binary_cross_entropy")
+    assert result.passed, str(result)
+    assert len(result.errors) == 6
 
 
 def test_handwritten_sequential():

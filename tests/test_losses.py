@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from nnlib import (MSELoss, SoftmaxCrossEntropy, binary_cross_entropy, binary_cross_entropy_grad,
-                   cross_entropy, cross_entropy_grad, log_softmax, logsumexp, mse, mse_grad,
-                   softmax)
+from nnlib import (BinaryCrossEntropy, MSELoss, SoftmaxCrossEntropy, binary_cross_entropy,
+                   binary_cross_entropy_grad, cross_entropy, cross_entropy_grad, get_loss, log_softmax,
+                   logsumexp, mse, mse_grad, sigmoid, softmax)
 
 STRICT = dict(over="raise", invalid="raise", divide="raise")   # underflow to 0 is harmless
 
@@ -225,7 +225,67 @@ def test_mse_loss_class_matches_functions():
     np.testing.assert_allclose(loss.backward()[:, 0], mse_grad(pred[:, 0], target))
 
 
-@pytest.mark.parametrize("cls", [SoftmaxCrossEntropy, MSELoss])
+# ------------------------------------------------------ one sigmoid output, binary cross-entropy
+def test_binary_cross_entropy_loss_takes_logits_and_matches_the_probability_form():
+    z = np.random.default_rng(9).normal(size=(8, 1)) * 3
+    y = np.array([0, 1, 1, 0, 1, 0, 0, 1])
+    loss = get_loss("binary_cross_entropy")
+    assert isinstance(loss, BinaryCrossEntropy)
+    value = loss.forward(z, y)
+    assert value == pytest.approx(binary_cross_entropy(sigmoid(z[:, 0]), y), rel=1e-12)
+    # the same loss with the labels coded as -1/1: ln(1 + e^(-y z))
+    assert value == pytest.approx(np.mean(np.log1p(np.exp(-(2 * y - 1) * z[:, 0]))), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), (sigmoid(z) - y[:, None]) / 8, atol=1e-15)
+    assert loss.backward().shape == (8, 1)
+
+
+def test_binary_cross_entropy_is_a_two_way_softmax_of_zero_and_z():
+    z = np.random.default_rng(10).normal(size=(6, 1))
+    y = np.array([1, 0, 0, 1, 1, 0])
+    pair = np.hstack([np.zeros_like(z), z])
+    np.testing.assert_allclose(softmax(pair)[:, 1], sigmoid(z[:, 0]))
+    assert BinaryCrossEntropy().forward(z, y) == pytest.approx(cross_entropy(pair, y), rel=1e-13)
+
+
+def test_binary_cross_entropy_loss_is_stable_for_huge_logits():
+    z = np.array([[1000.0], [-1000.0], [1000.0], [-1000.0]])
+    loss = BinaryCrossEntropy()
+    with np.errstate(**STRICT):
+        value = loss.forward(z, np.array([1, 0, 0, 1]))   # two right, two confidently wrong
+        grad = loss.backward()
+    assert value == pytest.approx(500.0)                  # (0 + 0 + 1000 + 1000) / 4
+    np.testing.assert_allclose(grad[:, 0], [0.0, 0.0, 0.25, -0.25])
+
+
+def test_binary_cross_entropy_accuracy_and_chance():
+    loss = BinaryCrossEntropy()
+    z = np.array([[2.0], [-1.0], [0.0], [0.5]])
+    assert loss.accuracy(z, np.array([1, 0, 0, 0])) == 0.75     # z = 0 counts as class 0
+    assert loss.chance(np.array([0, 1, 0, 1])) == pytest.approx(math.log(2))
+
+
+def test_binary_cross_entropy_float32_stays_float32():
+    loss = BinaryCrossEntropy()
+    z = np.random.default_rng(11).normal(size=(5, 1)).astype(np.float32)
+    assert isinstance(loss.forward(z, np.array([0, 1, 1, 0, 1])), float)
+    assert loss.backward().dtype == np.float32
+
+
+@pytest.mark.parametrize("y, n_outputs", [([0, 1, 2, 1], 1), ([-1, 1, 1, -1], 1), ([0, 1, 0, 1], 2),
+                                          ([0.5, 1, 0, 1], 1)])
+def test_binary_cross_entropy_targets_refuse_other_labels_and_outputs(y, n_outputs):
+    with pytest.raises(ValueError, match="binary_cross_entropy needs one output unit and labels "
+                                         "0/1.*for k classes use loss='cross_entropy' with k outputs"):
+        BinaryCrossEntropy().targets(y, 4, n_outputs)
+
+
+def test_binary_cross_entropy_targets_accept_labels_0_1():
+    labels = BinaryCrossEntropy().targets([0, 1, 1.0, 0], 4, 1)
+    np.testing.assert_array_equal(labels, [0, 1, 1, 0])
+    assert labels.dtype == np.int64
+
+
+@pytest.mark.parametrize("cls", [SoftmaxCrossEntropy, BinaryCrossEntropy, MSELoss])
 def test_training_loss_backward_before_forward(cls):
     with pytest.raises(RuntimeError, match="before forward"):
         cls().backward()

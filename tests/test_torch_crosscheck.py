@@ -176,6 +176,37 @@ def test_binary_cross_entropy():
     np.testing.assert_allclose(binary_cross_entropy_grad(p, y), pt.grad.numpy(), **TOL)
 
 
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1000.0])
+def test_binary_cross_entropy_loss_on_logits(scale):
+    """nnlib's one-output loss takes the logit z, like binary_cross_entropy_with_logits."""
+    z = rng(33).normal(size=(9, 1)) * scale
+    y = rng(34).integers(0, 2, size=9)
+    zt = t(z, True)
+    ref = F.binary_cross_entropy_with_logits(zt, t(y[:, None]))
+    ref.backward()
+    loss = nnlib.BinaryCrossEntropy()
+    assert loss.forward(z, y) == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), zt.grad.numpy(), **TOL)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_one_output_network_with_binary_cross_entropy(activation):
+    model = MLP([4, 8, 1], activation, seed=35)
+    X, y = rng(36).normal(size=(10, 4)), rng(37).integers(0, 2, size=10)
+    tmodel = torch_copy(model)
+    ref_logits = tmodel(t(X))
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1],
+                               torch.sigmoid(ref_logits[:, 0]).detach().numpy(), **TOL)
+    loss_fn = nnlib.BinaryCrossEntropy()
+    loss = loss_fn.forward(model.forward(X), y)
+    ref = F.binary_cross_entropy_with_logits(ref_logits[:, 0], t(y))
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    model.backward(loss_fn.backward())
+    for ours, theirs in zip(model.grads, torch_grads(tmodel)):
+        np.testing.assert_allclose(ours, theirs, **TOL)
+
+
 # ---------------------------------------------------------------------------- whole networks
 def torch_copy(model):
     """A torch.nn.Sequential with the same layers and weights as an nnlib MLP."""

@@ -267,8 +267,55 @@ def test_fit_validates_mse_targets():
 
 
 def test_cross_entropy_needs_more_than_one_output():
-    with pytest.raises(ValueError, match="one output \\(logit\\) per class"):
+    with pytest.raises(ValueError, match="one output \\(logit\\) per class.*binary_cross_entropy"):
         fit(MLP([2, 3, 1], seed=0), np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+# ------------------------------------------------------ one sigmoid output, binary cross-entropy
+def test_one_sigmoid_output_with_bce_learns_the_moons_like_a_two_way_softmax():
+    from nnbook.datasets import make_2d
+    X, y = make_2d("moons", n_samples=200, noise=0.1, seed=0)
+    settings = dict(epochs=150, batch_size=20, lr=0.5, seed=0)
+    sigmoid_net, softmax_net = MLP([2, 16, 1], "tanh", seed=0), MLP([2, 16, 2], "tanh", seed=0)
+    h1 = fit(sigmoid_net, X, y, loss="binary_cross_entropy", **settings)
+    h2 = fit(softmax_net, X, y, **settings)
+    assert not h1.diverged and h1.train_loss[-1] < 0.1 * h1.train_loss[0]
+    assert sigmoid_net.accuracy(X, y) >= 0.98 and softmax_net.accuracy(X, y) >= 0.98
+    grid = np.stack(np.meshgrid(np.linspace(-2, 3, 60), np.linspace(-1.5, 2, 60)), -1).reshape(-1, 2)
+    assert np.mean(sigmoid_net.predict(grid) == softmax_net.predict(grid)) >= 0.98
+    assert np.mean(sigmoid_net.predict(X) == softmax_net.predict(X)) >= 0.98
+    # predict_proba of one output: (1 - sigmoid(z), sigmoid(z)); predict: class 1 where z > 0
+    z = sigmoid_net.forward(X)[:, 0]
+    np.testing.assert_allclose(sigmoid_net.predict_proba(X)[:, 1], 1 / (1 + np.exp(-z)))
+    np.testing.assert_array_equal(sigmoid_net.predict(X), (z > 0).astype(int))
+    loss, acc = evaluate(sigmoid_net, X, y, loss="binary_cross_entropy")
+    assert acc == sigmoid_net.accuracy(X, y) and 0 < loss < h1.train_loss[0]
+
+
+def test_binary_cross_entropy_history_and_validation():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    h = fit(MLP([3, 5, 1], seed=1), X[:40], y[:40], loss="binary_cross_entropy", epochs=30,
+            lr=0.5, batch_size=10, validation_data=(X[40:], y[40:]))
+    assert h.epochs == len(h.val_loss) == len(h.val_acc) == 30
+    assert h.train_loss[-1] < h.train_loss[0] and h.val_acc[-1] >= 0.9
+
+
+@pytest.mark.parametrize("sizes, y", [([2, 3, 2], [0, 1, 0, 1]), ([2, 3, 1], [0, 1, 2, 1]),
+                                      ([2, 3, 1], [-1, 1, -1, 1]), ([2, 3, 3], [0, 1, 2, 1])])
+def test_binary_cross_entropy_refuses_other_outputs_and_labels(sizes, y):
+    with pytest.raises(ValueError, match="binary_cross_entropy needs one output unit and labels 0/1"
+                                         ".*loss='cross_entropy' with k outputs"):
+        fit(MLP(sizes, seed=0), np.zeros((4, 2)), y, loss="binary_cross_entropy", epochs=1)
+
+
+def test_binary_cross_entropy_checks_validation_labels_and_evaluate():
+    model, X = MLP([2, 3, 1], seed=0), np.zeros((4, 2))
+    with pytest.raises(ValueError, match="y_val has labels out of range.*labels 0/1"):
+        fit(model, X, [0, 1, 0, 1], loss="binary_cross_entropy", validation_data=(X, [0, 1, 2, 1]))
+    with pytest.raises(ValueError, match="y has 3 labels but X has 4 samples"):
+        evaluate(model, X, [0, 1, 0], loss="binary_cross_entropy")
 
 
 def test_evaluate_validates():

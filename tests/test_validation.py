@@ -466,6 +466,22 @@ def test_fit_with_mse_rejects_bad_targets(shape, k, data):
 
 
 @SETTINGS
+@given(shape=data_2d(max_rows=8), k=st.integers(2, 4), data=st.data())
+def test_fit_with_binary_cross_entropy_rejects_bad_labels_and_outputs(shape, k, data):
+    n, d = shape
+    X, y = data.draw(floats(shape)), np.zeros(n, dtype=int)
+    fit_bce = lambda model, labels: fit(model, X, labels, loss="binary_cross_entropy", epochs=1)
+    bad = y.copy()
+    bad[data.draw(st.integers(0, n - 1))] = data.draw(st.one_of(st.integers(2, 20), st.integers(-20, -1)))
+    assert_rejects(lambda: fit_bce(net(d, k=1), bad), ValueError, "y", "binary_cross_entropy")
+    assert_rejects(lambda: fit_bce(net(d, k=k), y), ValueError, "binary_cross_entropy", "cross_entropy")
+    other = data.draw(st.integers(1, 9).filter(lambda m: m != n))
+    assert_rejects(lambda: fit_bce(net(d, k=1), np.zeros(other, dtype=int)), ValueError, "X", "y")
+    assert_rejects(lambda: fit_bce(net(d, k=1), np.full(n, 0.5)), ValueError, "y")
+    assert_rejects(lambda: fit_bce(net(d, k=1), data.draw(wrong_dtype((n,)))), TypeError, "y")
+
+
+@SETTINGS
 @given(shape=data_2d(max_rows=10), data=st.data())
 def test_fit_on_valid_data_gives_a_finite_history(shape, data):
     n, d = shape
