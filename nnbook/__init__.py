@@ -3,7 +3,7 @@
 =====================  ======================================================================
 module                 what
 =====================  ======================================================================
-``nnbook.datasets``    the lecture's examples, logic gates, 2-D toy sets, digits and MNIST
+``nnbook.datasets``    the book's examples (snacks, sports events), logic gates, 2-D toy sets, digits and MNIST
 ``nnbook.plotting``    decision regions, loss curves, image grids, graph and network drawings
 ``nnbook.widgets``     slider panels: live in Jupyter, precomputed on the static site
 =====================  ======================================================================

@@ -65,7 +65,7 @@ def snack_example():
 
 
 SPORTS_WEIGHTS = (1.0, -4.0, -1.0)
-"""The handout's weights for (temperature, ticket price, travel time) in :func:`sports_events`."""
+"""The weights of chapter 1's sports-event example for (temperature, ticket price, travel time) in :func:`sports_events`."""
 
 _SPORTS_EVENTS = (  # name, temperature [°C], price [€], travel time [h]
     ("Village football derby", 21.0, 0.0, 0.25),

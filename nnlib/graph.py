@@ -5,7 +5,7 @@ inputs, and after ``backward()`` holds ``grad``: the derivative of the final out
 to it. Backward applies the chain rule gate by gate, in reverse topological order, and *adds* the
 contributions of every path from the output, which is exactly backpropagation.
 
-Local gradients of the gates of the handout example f(x, y, z, w) = x*y + max(z, w):
+Local gradients of the gates of chapter 7's example f(x, y, z, w) = x*y + max(z, w):
 
 * add distributes: both inputs receive the upstream gradient unchanged;
 * mul switches: each input receives the upstream gradient times the *other* input;

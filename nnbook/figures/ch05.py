@@ -1,10 +1,12 @@
-"""Figures of chapter 5 (activation functions)."""
+"""Figures of chapter 5 (activation functions): the accuracy staircase and the gradient norms of
+a deep network."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from nnlib import sigmoid, step
-from nnbook.plotting import scatter_classes
+from nnbook.plotting import CLASS_COLORS, scatter_classes
 
 
 def staircase_and_valley(X, y, w1_grid, z_point, accuracy, loss):
@@ -32,5 +34,34 @@ def staircase_and_valley(X, y, w1_grid, z_point, accuracy, loss):
     ax_loss.plot(w1_grid, loss, color="C2", lw=2, label="cross-entropy of sigmoid outputs")
     ax_loss.set(title="A sigmoid-based loss is smooth", xlabel="weight $w_1$", ylabel="loss")
     ax_loss.legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+#: how :func:`gradient_norms` draws each activation: colour, marker and line style, so that the
+#: lines stay apart without colour (in greyscale, or for colour-blind readers)
+STYLES = {"sigmoid": (CLASS_COLORS[0], "o", "-"), "tanh": (CLASS_COLORS[1], "s", "--"),
+          "relu": (CLASS_COLORS[2], "^", ":")}
+
+
+def gradient_norms(norms, *, title="Gradient norm per layer at initialisation"):
+    """The size of the weight gradient ``||dL/dW||`` of each Dense layer, one line per activation.
+
+    ``norms`` maps an activation name to its list of norms, from the layer next to the input
+    (layer 1) to the output layer. Log scale: a gradient that shrinks by the same factor per layer
+    is a straight line. Returns the figure.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, values in norms.items():
+        color, marker, ls = STYLES.get(name, ("0.3", "x", "-."))
+        layers = np.arange(1, len(values) + 1)
+        ax.semilogy(layers, values, color=color, marker=marker, ls=ls, lw=2, ms=7, label=name)
+    n = max(len(v) for v in norms.values())
+    ax.set_xticks(np.arange(1, n + 1))
+    ax.set_xticklabels([f"{k}\n(input side)" if k == 1 else f"{k}\n(output)" if k == n else str(k)
+                        for k in range(1, n + 1)])
+    ax.set(title=title, xlabel="Dense layer", ylabel=r"$\|\partial L / \partial W\|$ (log scale)")
+    ax.grid(True, which="major", color="0.9")
+    ax.legend(title="hidden activation", loc="lower right")
     fig.tight_layout()
     return fig
