@@ -1,4 +1,5 @@
-"""Figures of chapter 3 (XOR): the two-layer network panel and the polynomial boundary."""
+"""Figures of chapter 3 (XOR): the two-layer network panel, XOR learned from random starts, the
+polynomial boundary and the pairwise distances of random points."""
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -67,7 +68,84 @@ def polynomial_boundary(p, X, y, level=0.4):
                    label=f"XOR = {k}", zorder=3)
     ax.plot([], [], "k", lw=2, label=f"$x_1 + x_2 - 2x_1x_2 = {level}$")
     ax.fill_between([], [], color=FIRE, label=f"output 1 ($p > {level}$)")
+    ax.fill_between([], [], color=SILENT, label=f"output 0 ($p \\leq {level}$)")
     ax.set(xlim=LIM, ylim=LIM, xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
            title="A polynomial boundary solves XOR")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=9)
     fig.tight_layout()
+
+
+def xor_runs(histories, solved, title=None):
+    """Training-loss curves of XOR runs from different random starts: ``histories[seed]`` is the
+    :class:`nnlib.History` of one run, ``solved[seed]`` whether it got all four points right.
+    Runs that learned XOR are thin solid lines, stuck runs thick dashed ones."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    styles = {True: dict(color=CLASS_COLORS[0], lw=1.2, ls="-", alpha=0.75),
+              False: dict(color=CLASS_COLORS[1], lw=2.6, ls="--")}
+    for ok in (True, False):
+        seeds = [s for s in histories if solved[s] == ok]
+        for i, s in enumerate(seeds):
+            loss = histories[s].train_loss
+            ax.semilogy(range(1, len(loss) + 1), loss, **styles[ok],
+                        label=(f"{'learned XOR' if ok else 'stuck'} ({len(seeds)} runs)"
+                               if i == 0 else None))
+    ax.set(xlabel="epoch", ylabel="training loss (squared error, log scale)",
+           title=title or f"XOR from {len(histories)} random starts")
+    ax.legend(loc="lower left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def distance_histograms(dist):
+    """Small multiples: for each dimension ``d``, the histogram of the pairwise distances
+    ``dist[d]`` divided by their mean, each panel with its own height scale."""
+    dims = list(dist)
+    fig, axes = plt.subplots(1, len(dims), figsize=(10, 3.2), sharex=True)
+    bins = np.linspace(0, 2.5, 101)
+    for ax, d in zip(axes, dims):
+        r = dist[d] / dist[d].mean()
+        ax.hist(r, bins=bins, color=CLASS_COLORS[0], alpha=0.85)
+        ax.axvline(1, color="k", lw=1, ls=":")
+        ax.set(title=f"d = {d}", xlabel="distance / mean distance")
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel("number of pairs")
+    fig.suptitle("Pairwise distances of 200 random points in $[0,1]^d$ concentrate at the mean",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def hidden_spaces(nets, seeds, X, y, solved):
+    """The four XOR points in the hidden space of trained 2-2-1 networks ``nets[seed]``, one panel
+    per seed, with the output neuron's line (output 0.5); points that (almost) coincide share a
+    label. Class 0 is a hollow circle and class 1 a filled square, so coinciding points of
+    different classes both stay visible."""
+    lim = (-0.15, 1.15)
+    fig, axes = plt.subplots(1, len(seeds), figsize=(3.8 * len(seeds), 4.3))
+    for ax, seed in zip(np.atleast_1d(axes), seeds):
+        H = nets[seed].hidden_outputs(X)[0]
+        out = [layer for layer in nets[seed].layers if hasattr(layer, "W")][-1]
+        ax.scatter(*H[y == 0].T, s=260, facecolor="none", edgecolor=CLASS_COLORS[0], lw=2.5,
+                   label="XOR = 0", zorder=3)
+        ax.scatter(*H[y == 1].T, s=90, marker="s", color=CLASS_COLORS[1], edgecolor="k",
+                   label="XOR = 1", zorder=4)
+        done = set()
+        for i, h in enumerate(H):
+            if i in done:
+                continue
+            group = [j for j in range(len(H)) if np.linalg.norm(H[j] - h) < 0.05]
+            done.update(group)
+            text = " and ".join(f"({int(X[j, 0])}, {int(X[j, 1])})" for j in group)
+            right = h[0] > 0.6
+            ax.annotate(text, h, xytext=(-12 if right else 12, -18), textcoords="offset points",
+                        ha="right" if right else "left", fontsize=9)
+        ax.plot(*decision_line(out.W[:, 0], out.b[0], xlim=lim, ylim=lim), color="k", lw=1.5,
+                ls="--", label="output neuron's line (output 0.5)")
+        ax.set(xlim=lim, ylim=lim, xlabel="$h_1$", ylabel="$h_2$",
+               title=f"seed {seed}: {'learned XOR' if solved[seed] else 'stuck'}")
+        ax.set_box_aspect(1)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.suptitle("The four XOR points in the hidden space of trained networks", fontsize=11)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.86, wspace=0.3)
+    return fig
