@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2 --dist loadfile   # two workers; each test file (and notebook) stays on one
 NPM    ?= npm
-# The site's JavaScript (MathJax, RequireJS, widget manager), copied from node_modules/ for html_static_path.
+# The site's JavaScript (MathJax), copied from node_modules/ for html_static_path.
 ASSETS := vendor/static/jslib/versions.json
 # Written after a successful `make book`; tests/test_site.py reuses a build newer than every source.
 BOOK_OK := _build/.book-ok
 
-.PHONY: book assets test lab exercises grade grade-class bench clean venv
+.PHONY: book assets test lab exercises grade grade-class gradescope bench clean venv
 
 venv: $(STAMP)
 
@@ -22,20 +22,25 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## book: build the static site into _build/html (every notebook executed; a failing cell fails the build)
+# SOLUTIONS=no leaves the solutions pages out (a graded course's public site); the default keeps them.
 # tools/execute_book.py executes every chapter afresh, two at a time, into the execution cache;
 # --all: re-read every page, so that no page keeps a link resolved by an earlier build. No MPLBACKEND here: kernels use matplotlib's inline backend.
+SOLUTIONS ?= yes
+BOOK_TOC  := $(if $(filter no,$(SOLUTIONS)),--toc _build/toc-without-solutions.yml)
 book: $(STAMP) $(ASSETS)
 	@rm -f $(BOOK_OK)
+	$(BIN)/python -m tools.book_options --check
+	$(if $(BOOK_TOC),$(BIN)/python -m tools.book_options --toc _build/toc-without-solutions.yml)
 	NNBOOK_WIDGETS=static $(BIN)/python tools/execute_book.py
-	NNBOOK_WIDGETS=static $(BIN)/jupyter-book build --all -W -n --keep-going . \
+	NNBOOK_WIDGETS=static $(BIN)/jupyter-book build --all -W -n --keep-going $(BOOK_TOC) . \
 	  || { echo "make book: the build failed; see the notebook named above and _build/html/reports/" >&2; exit 1; }
-	@touch $(BOOK_OK)
+	@$(if $(BOOK_TOC),echo "make book: built without the solutions pages (SOLUTIONS=no)",touch $(BOOK_OK))
 
 ## assets: install the site's JavaScript from the npm registry (versions pinned in package-lock.json)
 assets: $(ASSETS)
 
 node_modules/.package-lock.json: package.json package-lock.json
-	@command -v $(NPM) >/dev/null 2>&1 || { echo "make assets: npm (Node.js 18 or newer) is needed to install MathJax, RequireJS and the widget manager" >&2; exit 1; }
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "make assets: npm (Node.js 18 or newer) is needed to install MathJax (and axe-core for the browser tests)" >&2; exit 1; }
 	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -48,9 +53,11 @@ test: $(STAMP)
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 ## lab: open the notebooks in JupyterLab
+# As root (a container, a cloud VM) JupyterLab refuses to start without --allow-root: passed only then.
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
-	$(BIN)/jupyter lab
+	@if [ "$$(id -u)" -eq 0 ]; then echo "make lab: running as root, so JupyterLab gets --allow-root" >&2; fi
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## exercises: regenerate exercises/ from solutions/ (deterministic; never edit exercises/ by hand)
 exercises: $(STAMP)
@@ -66,6 +73,11 @@ grade: $(STAMP)
 grade-class: $(STAMP)
 	@test -n "$(DIR)" || { echo "usage: make grade-class DIR=path/to/submissions/ [JOBS=N]" >&2; exit 2; }
 	$(BIN)/python -m tools.grade "$(DIR)" $(if $(JOBS),--jobs $(JOBS)) $(GRADE_ARGS)
+
+## gradescope: write the Gradescope autograder archive _build/gradescope.zip (it holds the solutions: keep it private)
+# one exercise per assignment: GRADE_ARGS="--solution solutions/05_activations.ipynb"; elsewhere: GRADE_ARGS="--solutions private/"
+gradescope: $(STAMP)
+	$(BIN)/python -m tools.grade --gradescope _build/gradescope.zip $(GRADE_ARGS)
 
 ## bench: training speed of nnlib vs scikit-learn (and PyTorch if installed); MNIST from NNLIB_DATA_DIR
 bench: $(STAMP)

@@ -172,8 +172,8 @@ class Panel:
     a slider starts at its middle value, a dropdown at its first option. ``labels`` describe the
     controls (default: their names); ``static={"lr": [...]}`` chooses a slider's values on the
     static page (the starting value is always added); ``figsize`` and ``dpi`` size the frames
-    (6×4 inches at 80 dpi are 480×320 pixels); ``alt`` is the text alternative (default: the axes
-    titles and the control names); ``max_frames`` is the static page's frame budget; ``mode``
+    (6×4 inches at 80 dpi are 480×320 pixels); ``alt`` is the text alternative, followed on the page by
+    each frame's values ("… for w = 1.0, b = 0.2"; default: the axes titles); ``max_frames`` is the static page's frame budget; ``mode``
     overrides ``NNBOOK_WIDGETS``. Controls: ``name=(min, max, step)`` (a slider of ints when all
     three are ints), ``name=[options]`` or ``name=[(label, value), ...]``.
 
@@ -341,14 +341,17 @@ class Panel:
         pid = f"nnbook-panel-{hashlib.sha1(''.join(files).encode()).hexdigest()[:8]}-{next(_panel_counter)}"
         start = [ix.index(c.start) for c, ix in zip(self.controls, chosen)]
         labels = [[c.labels[i] for i in ix] for c, ix in zip(self.controls, chosen)]
-        data = {"files": files, "flat": flat, "labels": labels, "start": start, "url": FRAMES_URL}
+        data = {"files": files, "flat": flat, "labels": labels, "start": start, "url": FRAMES_URL,
+                "alt": alt, "names": [c.label for c in self.controls]}   # alt: "<alt> for w = 1.0, ..."
+        start_alt = f"{alt} for " + ", ".join(f"{n} = {lab[i]}" for n, lab, i in zip(data["names"], labels, start))
         payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
         rows = []
         for k, c in enumerate(self.controls):
             cid = f"{pid}-c{k}"
             if c.is_slider:
                 ctl = (f'<input type="range" id="{cid}" min="0" max="{len(chosen[k]) - 1}" '
-                       f'step="1" value="{start[k]}" style="width:260px;max-width:55%;vertical-align:middle">'
+                       f'step="1" value="{start[k]}" aria-valuetext="{html.escape(labels[k][start[k]])}" '
+                       'style="width:260px;max-width:55%;vertical-align:middle">'
                        f'<output id="{pid}-o{k}" for="{cid}" style="margin-left:.6em;'
                        f'font-variant-numeric:tabular-nums">{html.escape(labels[k][start[k]])}'
                        "</output>")
@@ -364,7 +367,7 @@ class Panel:
                    if note else "")
         return (f'<div class="nnbook-panel" id="{pid}" style="margin:.5em 0">{"".join(rows)}'
                 f'<img id="{pid}-img" src="{FRAMES_URL}{_frame_name(first)}" width="{w}" height="{h}" '
-                f'alt="{html.escape(alt, quote=True)}" '
+                f'alt="{html.escape(start_alt, quote=True)}" '
                 f'style="max-width:100%;height:auto;display:block">'
                 f'<p id="{pid}-err" role="alert" hidden style="border:1px dashed #b00;color:#b00;'
                 f'padding:1em;max-width:{w}px">frame not built</p>{caption}</div>\n'
@@ -372,9 +375,7 @@ class Panel:
                 f'var pid = "{pid}", n = {len(self.controls)};\n{_JS}}})();</script>')
 
     def _default_alt(self) -> str:
-        names = ", ".join(c.label for c in self.controls)
-        return (" / ".join(self._titles) + " — " if self._titles else "") + \
-            f"interactive figure ({names})"
+        return " / ".join(self._titles) or "interactive figure"
 
     # ----------------------------------------------------------------- display
     def show(self) -> None:
@@ -415,7 +416,9 @@ function show() {
     var i = parseInt(inputs[k].value, 10);
     if (isNaN(i) || i < 0 || i >= d.labels[k].length) { i = d.start[k]; }
     pos.push(i);
-    if (outs[k]) { outs[k].textContent = d.labels[k][i]; } }
+    if (outs[k]) { outs[k].textContent = d.labels[k][i]; }
+    inputs[k].setAttribute("aria-valuetext", d.labels[k][i]); }
+  img.alt = d.alt + " for " + pos.map(function (i, k) { return d.names[k] + " = " + d.labels[k][i]; }).join(", ");
   var u = url(pos);
   if (img.getAttribute("src") !== u) { img.setAttribute("src", u); }
   for (k = 0; k < n; k++) {

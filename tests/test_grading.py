@@ -5,7 +5,11 @@ are right.
 * ``exercises/`` is exactly what ``tools/exercises.py`` generates (byte for byte);
 * a plausible wrong answer fails the task it answers, and only that one;
 * a submission cannot talk its way to a pass: edited outputs and edited or deleted check cells
-  give the verdict the answers deserve; cells are matched by identity, not by position.
+  give the verdict the answers deserve; cells are matched by identity, not by position;
+* points: each task scores its points, or with pointed checks the points of the checks that pass
+  (0 when the answer cell fails); failed checks show their hints; an answer using a name of the
+  notebook's ``nnlib.forbidden`` list is refused (0 points, the other tasks graded); a solution
+  whose checks' points do not add up to the task's is refused.
 
 Grading starts a kernel per notebook (a few seconds each), so these tests are written to run in
 parallel (``pytest -n 2``). They call the command-line entry point ``python -m tools.grade``, the
@@ -37,6 +41,8 @@ MISTAKES = {
                                           "return np.sum(np.asarray(X) * np.asarray(w))")]},
         "1.2": {"fires at the threshold": [("> threshold", ">= threshold")]},
         "1.3": {"wrong sign": [("return w + lr * error * x", "return w - lr * error * x")]},
+        "1.4": {"one example's limit instead of the pass's": [("return float((lo + hi) / 2)",
+                                                              "return float(2.0 / np.max(x ** 2))")]},
     },
     "02_perceptron": {
         "2.1": {"missing bias": [("@ np.asarray(w, dtype=float) + b", "@ np.asarray(w, dtype=float)")]},
@@ -44,6 +50,7 @@ MISTAKES = {
                                      "w_and, b_and = np.array([1.0, 1.0]), -0.5")]},
         "2.3": {"bias never learns": [("return w + lr * delta * x, b + lr * delta",
                                        "return w + lr * delta * x, b")]},
+        "2.4": {"bias never learns": [("w, b = w + delta * x_i, b + delta", "w, b = w + delta * x_i, b")]},
     },
     "03_xor": {
         "3.1": {"two OR neurons": [("b1 = np.array([-0.5, -1.5])", "b1 = np.array([-0.5, -0.5])")],
@@ -52,6 +59,7 @@ MISTAKES = {
                 "float arithmetic": [("return math.comb(n + d, d)",
                                       "return math.factorial(n + d) / (math.factorial(n) * math.factorial(d))")]},
         "3.3": {"square instead of product": [("X[:, 0] * X[:, 1]", "X[:, 0] ** 2")]},
+        "3.4": {"counts runs with any point right": [("successes += bool(np.all(", "successes += bool(np.any(")]},
     },
     "04_mlp": {
         "4.1": {"missing bias": [("(n_in + 1) * n_out", "n_in * n_out")]},
@@ -71,11 +79,13 @@ MISTAKES = {
                     ("log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
                      "log_p = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))")]},
         "6.3": {"forgets to divide by n": [("return G / n", "return G")]},
+        "6.4": {"log(1 + exp) overflows": [("return np.logaddexp(0.0, -y * z)", "return np.log(1 + np.exp(-y * z))")]},
     },
     "07_backprop": {
         "7.1": {"mul gate not switched": [("dx, dy = d_xy * y, d_xy * x", "dx, dy = d_xy * x, d_xy * y")]},
         "7.2": {"bias gradient averaged": [("db = G.sum(axis=0)", "db = G.mean(axis=0)")]},
         "7.3": {"ReLU mask forgotten": [("G1 = (G2 @ W2.T) * (Z1 > 0)", "G1 = G2 @ W2.T")]},
+        "7.4": {"one-sided difference": [("grad[index] = (up - down) / (2 * eps)", "grad[index] = (up - float(f())) / eps")]},
     },
     "08_sgd_learning_rate": {
         "8.1": {"off-by-one drops the last batch": [("range(0, n_samples, batch_size)",
@@ -86,6 +96,7 @@ MISTAKES = {
         "8.3": {"learning rate that diverges": [("learning_rate = 0.1", "learning_rate = 10.0")],
                 "learning rate too small": [("learning_rate = 0.1", "learning_rate = 0.005")]},
         "8.4": {"one over the curvature": [("return 2.0 / a", "return 1.0 / a")]},
+        "8.5": {"biases decayed too": [("if p.ndim == 2:", "if True:")]},
     },
     "09_mnist": {
         "9.1": {"fancy-index += counts repeats once": [
@@ -93,6 +104,18 @@ MISTAKES = {
                      "C[np.asarray(y_true), np.asarray(y_pred)] += 1")]},
         "9.2": {"trained for one epoch": [("epochs=30", "epochs=1")]},
         "9.3": {"counts the diagonal": [("np.fill_diagonal(mistakes, -np.inf)", "pass")]},
+    },
+    "10_project": {  # one per task: each grading of the project trains networks
+        "10.1": {"biases start at one": [('"b1": np.zeros(n_hidden)', '"b1": np.ones(n_hidden)')]},
+        "10.2": {"softmax not shifted": [("shifted = logits - logits.max(axis=1, keepdims=True)",
+                                          "shifted = logits")]},
+        "10.3": {"ReLU mask forgotten": [('G1 = (G2 @ params["W2"].T) * (Z1 > 0)', 'G1 = G2 @ params["W2"].T')]},
+        "10.4": {"last batch dropped": [("for start in range(0, n, batch_size):",
+                                         "for start in range(0, n - batch_size + 1, batch_size):")],
+                 "uses nnlib's fit (forbidden)": [("rng = np.random.default_rng(seed)",
+                                                   "from nnlib.train import fit\n    rng = np.random.default_rng(seed)")]},
+        "10.5": {"trained for one epoch": [("epochs = 6 if n_inputs == 784 else 60", "epochs = 1")]},
+        "10.6": {"nan is not diverged": [("if not np.all(np.isfinite(losses)) or last > first", "if last > first")]},
     },
 }
 
@@ -143,6 +166,20 @@ def write(nb, tmp_path: Path, stem: str) -> Path:
     path = tmp_path / f"{stem}.ipynb"
     nbformat.write(nb, str(path))
     return path
+
+
+def points(report: dict) -> dict[str, int]:
+    return {t["task"]: t["points"] for t in report["tasks"]}
+
+
+def max_points(name: str) -> dict[str, int]:
+    """The points of each task of a solution notebook (its answer cells' metadata, default 1)."""
+    nb = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    return {_info(c)["task"]: _info(c).get("points", 1) for c in nb.cells if _info(c).get("role") == "answer"}
+
+
+# Mistakes that fail only a pointed check of a partial-credit task: (notebook, label) -> points kept
+PARTIAL = {("05_activations", "relu modifies its input"): 2}
 
 
 def verdicts(report: dict) -> dict[str, bool]:
@@ -266,19 +303,38 @@ def test_grader_verdicts(name, tmp_path):
             cases.append((label, task, write(submission(name, task, replacements), tmp_path, stem)))
     status, text, reports = grade([path for _, _, path in cases], tmp_path)
     assert len(reports) == len(cases), text
+    if reports[0].get("status") == "error":
+        pytest.fail(f"the solution cannot be graded: {reports[0]['error']}")
     problems = []
+    most = max_points(name)
     for (label, task, _), report in zip(cases, reports):
         failed = [t for t, ok in verdicts(report).items() if not ok]
         if report["problems"]:
             problems.append(f"{label}: {report['problems']}")
-        if label == "solution" and failed:
-            problems.append(f"the solution fails tasks {failed}:\n{summary(report)}")
-        elif label == "exercise" and (len(failed) != report["total"] or not all(
+        if {t["task"]: t["max_points"] for t in report["tasks"]} != most \
+                or report["max_points"] != sum(most.values()):
+            problems.append(f"{label}: the maximum points differ from the solution's metadata {most}")
+        if report["points"] != sum(points(report).values()):
+            problems.append(f"{label}: the total points are not the sum of the tasks' points")
+        scored = points(report)
+        if label == "solution" and (failed or scored != most):
+            problems.append(f"the solution fails tasks {failed} or misses points {scored}:\n{summary(report)}")
+        elif label == "exercise" and any(scored.values()):
+            problems.append(f"the untouched exercise scores points: {scored}")
+        elif task is not None:
+            kept = PARTIAL.get((name, label), 0)
+            wanted = {t: (kept if t == task else m) for t, m in most.items()}
+            if scored != wanted:
+                problems.append(f"mistake '{label}' must score {wanted}, scored {scored}")
+        if label == "exercise" and (len(failed) != report["total"] or not all(
                 "NotImplementedError" in t["reason"] for t in report["tasks"])):
             problems.append(f"the untouched exercise must fail every task with NotImplementedError:\n"
                             f"{summary(report)}")
         elif task is not None and failed != [task]:
             problems.append(f"mistake '{label}' must fail task {task} only, failed {failed}:\n{summary(report)}")
+        if "(forbidden)" in label and "is built from scratch: do not use nnlib.train" not in \
+                {t["task"]: t["reason"] for t in report["tasks"]}.get(task, ""):
+            problems.append(f"mistake '{label}' must be refused for its forbidden name:\n{summary(report)}")
     assert not problems, "\n".join(problems)
     assert status == 1, "a failing submission makes the grader exit with status 1"
 
@@ -333,13 +389,39 @@ def erroneous_submission():
     return nb
 
 
+def partial_submission():
+    """5.1 defines a right sigmoid but its answer cell then fails (so its passing checks count
+    nothing), 5.2 has a wrong derivative (its check's hint is shown), 5.3's ReLU changes its input
+    (it passes the visible check, worth 2 of its 3 points, and fails the hidden one)."""
+    nb = submission("05_activations", "5.3", [("return np.maximum(np.asarray(z, dtype=float), 0.0)",
+                                               "z = np.asarray(z, dtype=float)\n    z[z < 0] = 0.0\n    return z")])
+    answers = {_info(c)["task"]: c for c in nb.cells if _info(c).get("role") == "answer"}
+    answers["5.1"].source += "\n\nraise ValueError('left over from debugging')"
+    answers["5.2"].source = answers["5.2"].source.replace("return s * (1.0 - s)", "return s * (1.0 + s)")
+    return nb
+
+
 def test_submissions_cannot_fake_a_pass(tmp_path):
     """Saved outputs and check cells in the submission do not matter; cells are matched by
-    identity, not position; the report names each failure's cause."""
+    identity, not position; the report names each failure's cause. (Also: partial credit and
+    hints, in the same grader run.)"""
     paths = [write(forged_submission(), tmp_path, "05_activations-forged"),
              write(shuffled_submission(), tmp_path, "06_softmax_cross_entropy-shuffled"),
-             write(erroneous_submission(), tmp_path, "05_activations-errors")]
-    status, text, (forged, shuffled, errors) = grade(paths, tmp_path)
+             write(erroneous_submission(), tmp_path, "05_activations-errors"),
+             write(partial_submission(), tmp_path, "05_activations-partial")]
+    status, text, (forged, shuffled, errors, partial) = grade(paths, tmp_path)
+    assert points(partial) == {"5.1": 0, "5.2": 0, "5.3": 2}, summary(partial)
+    lines = {t["task"]: t for t in partial["tasks"]}
+    assert lines["5.1"]["reason"] == "ValueError: left over from debugging"
+    assert all(c["passed"] for c in lines["5.1"]["checks"][1:]), "its checks pass, yet it scores 0"
+    assert "task 5.2 sigmoid derivative (0/2 points): failed: AssertionError: sigmoid_grad(0) must be 0.25, " \
+           "got 0.75 (hint: write the slope with the sigmoid itself" in text, text
+    assert ("task 5.3 ReLU and its derivative (2/3 points): failed: hidden check: AssertionError: relu / "
+            "relu_grad must not modify their input (hint: work on a copy") in text, text
+    assert [(c["role"], c["points"], c["passed"]) for c in lines["5.3"]["checks"]] == [
+        ("answer", None, True), ("check", 2, True), ("hidden-check", 1, False)]
+    assert "score: 2/7 points, 0/3 tasks" in text
+    assert "(2/3 points)" not in text.split("05_activations-partial")[0], "one report per submission"
     assert status == 1
     assert not any(verdicts(forged).values()), summary(forged)
 
@@ -347,10 +429,10 @@ def test_submissions_cannot_fake_a_pass(tmp_path):
     assert "no answer cell" in shuffled["tasks"][1]["reason"]
 
     lines = {t["task"]: t for t in errors["tasks"]}
-    assert "task 5.2 sigmoid derivative: failed: NameError: name 'x' is not defined" in text, text
+    assert "task 5.2 sigmoid derivative (0/2 points): failed: NameError: name 'x' is not defined" in text, text
     assert "wrong output (expected '✓ 5.1 sigmoid', got 'sigmoid called" in lines["5.1"]["reason"], text
     assert lines["5.3"]["passed"], summary(errors)
-    assert "score: 1/3 tasks" in text
+    assert "score: 3/7 points, 1/3 tasks" in text
 
 
 def test_cli_exit_status(tmp_path):
@@ -378,3 +460,157 @@ def test_runaway_answer_times_out_alone(tmp_path):
     (report,) = json.loads(out.read_text(encoding="utf-8"))  # --json always writes a list
     assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, proc.stdout
     assert "timed out" in report["tasks"][1]["reason"] and proc.returncode == 1
+
+
+# ---------------------------------------------------------------------------------- points, hints, forbidden names
+from tools.exercises import ExerciseFormatError, tasks  # noqa: E402
+from tools.grade import forbidden_use  # noqa: E402
+
+PROJECT_FORBIDDEN = ["nnlib.layers", "nnlib.network", "nnlib.train", "nnlib.MLP", "nnlib.Sequential",
+                     "nnlib.Dense", "nnlib.fit"]
+
+
+@pytest.mark.parametrize("source, name", [
+    ("import nnlib.layers", "nnlib.layers"),
+    ("import nnlib.network as net\nmodel = net.MLP([2, 1])", "nnlib.network"),
+    ("from nnlib import fit", "nnlib.fit"),
+    ("from nnlib import Dense as D, relu", "nnlib.Dense"),
+    ("from nnlib.train import fit", "nnlib.train"),
+    ("from nnlib import *", "nnlib.layers"),
+    ("import nnlib\nhistory = nnlib.fit(model, X, y)", "nnlib.fit"),
+    ("import nnlib as nn\ndef build():\n    return nn.MLP([2, 3, 1])", "nnlib.MLP"),
+    ("import nnlib as nn\nm = nn\nm.Sequential", "nnlib.Sequential"),
+    ("nn = __import__('nnlib')\nnn.Dense(2, 3)", "nnlib.Dense"),
+    ("__import__('nnlib.train')", "nnlib.train"),
+    ("import importlib\nimportlib.import_module('nnlib.layers')", "nnlib.layers"),
+    ("from importlib import import_module\nimport_module('nnlib').fit", "nnlib.fit"),
+    ("import nnlib\ngetattr(nnlib, 'MLP')", "nnlib.MLP"),
+    ("exec('from nnlib import fit')", "nnlib.fit"),
+    ("def train(model):\n    return reference.fit(model)", "nnlib.fit"),  # `reference` from a setup cell
+])
+def test_forbidden_names_are_found(source, name):
+    why = forbidden_use(source, PROJECT_FORBIDDEN, {"reference": "nnlib", "np": "numpy"})
+    assert why is not None and why.startswith(f"uses {name} (line "), why
+    assert "\n" not in why
+
+
+@pytest.mark.parametrize("source", [
+    "import numpy as np\nfrom nnlib import relu, softmax_cross_entropy\nimport nnlib.activations as A",
+    "import nnlib\nz = nnlib.activations.relu(x)",
+    "def fit(X, y):\n    return X\nclass Dense:\n    pass\nDense(); fit(1, 2)",  # the learner's own
+    "model = MLP = 3",
+    "def broken(:",  # a syntax error is reported by running the cell, not here
+])
+def test_allowed_answers_are_not_refused(source):
+    # `fit` imported by a setup cell, shadowed by the learner's own definition
+    assert forbidden_use(source, PROJECT_FORBIDDEN, {"np": "numpy", "fit": "nnlib.fit"}) is None
+
+
+def test_forbidden_helpers_and_setup_imports():
+    """A plain name may be forbidden too (a setup helper wrapping nnlib); only the setup cells'
+    module-level imports define aliases (an import inside a setup function defines no global)."""
+    from tools.grade import import_aliases
+    assert forbidden_use("train = stand_ins['train']", ["stand_ins"]).startswith("uses stand_ins (line 1")
+    setup = "import nnlib as nn\ndef helpers():\n    from nnlib.train import fit, evaluate\n    return fit"
+    aliases = import_aliases([setup], module_level=True)
+    assert aliases == {"nn": "nnlib"}
+    assert forbidden_use("evaluate(model, X, y)", ["nnlib.train"], aliases) is None
+    assert forbidden_use("nn.fit(model)", ["nnlib.fit"], aliases).startswith("uses nnlib.fit")
+
+
+def _prints(nb, cell_id, text):
+    cell = next(c for c in nb.cells if c.get("id") == cell_id)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return nb
+
+
+def _with(nb, cell_id, **meta):
+    cell = next(c for c in nb.cells if c.get("id") == cell_id)
+    cell.metadata["nnlib"].update(meta)
+    return nb
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda nb: _with(nb, "t5-3-check", points=1), "add up to 2"),
+    (lambda nb: _with(nb, "t5-3-answer", points=4), "add up to 3"),
+    (lambda nb: _with(nb, "t5-1-answer", points=0), "integer >= 1"),
+    (lambda nb: _with(nb, "t5-1-answer", points="2"), "integer >= 1"),
+    (lambda nb: _with(nb, "t5-1-check", points=True), "integer >= 0"),
+    (lambda nb: _with(nb, "t5-1-check", hint="two\nlines"), "one line"),
+    (lambda nb: _with(nb, "t5-2-check", hint="try return s * (1.0 - s)"), "quotes the solution's code"),
+    (lambda nb: nb.metadata["nnlib"].update(forbidden="nnlib.fit"), "nnlib.forbidden must be a list"),
+    (lambda nb: _prints(nb, "t5-2-check", "expected: return s * (1.0 - s)\n"), "prints the solution's code"),
+])
+def test_points_hints_and_forbidden_are_validated(change, message):
+    nb = nbformat.read(SOLUTIONS / "05_activations.ipynb", as_version=4)
+    tasks(nb, "05_activations")  # valid as it stands
+    change(nb)
+    with pytest.raises(ExerciseFormatError) as info:
+        tasks(nb, "05_activations")
+    assert message in str(info.value), str(info.value)
+
+
+def test_every_task_has_sensible_points():
+    """Chapters 1-9: 1 to 3 points by difficulty (the project's tasks may be worth more)."""
+    for name in [n for n in NOTEBOOKS if int(n[:2]) < 10]:
+        nb = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+        for task in tasks(nb, name):
+            assert 1 <= task.points <= 3, f"{name}: task {task.task} has {task.points} points"
+
+
+@pytest.fixture(scope="module")
+def strict_solutions(tmp_path_factory):
+    """05_activations with a forbidden list (its setup imports nnlib.activations as `reference`),
+    and a copy whose pointed checks do not add up."""
+    folder = tmp_path_factory.mktemp("strict")
+    nb = nbformat.read(SOLUTIONS / "05_activations.ipynb", as_version=4)
+    nb.metadata["nnlib"]["forbidden"] = ["nnlib.activations", "nnlib.sigmoid", "nnlib.relu"]
+    (folder / "ok").mkdir()
+    nbformat.write(nb, str(folder / "ok" / "05_activations.ipynb"))
+    _with(nb, "t5-1-check", points=1)  # 5.1 has 2 points; its checks now carry 1 + 0
+    (folder / "bad").mkdir()
+    nbformat.write(nb, str(folder / "bad" / "05_activations.ipynb"))
+    return folder
+
+
+def test_forbidden_answers_score_zero_and_the_rest_is_graded(strict_solutions, tmp_path):
+    """Several spellings of a forbidden name, one per task, in two submissions graded in one run;
+    the refused task scores 0 with a one-line reason, the others are graded (and --json carries
+    the points)."""
+    alias = submission("05_activations")
+    cells = {_info(c)["task"]: c for c in alias.cells if _info(c).get("role") == "answer"}
+    cells["5.1"].source = "import nnlib as nn\n\ndef sigmoid(z):\n    return nn.sigmoid(z)"
+    cells["5.2"].source = ("def sigmoid_grad(z):\n    s = reference.sigmoid(z)  # the setup's alias\n"
+                           "    return s * (1.0 - s)")
+    loader = submission("05_activations")
+    cells = {_info(c)["task"]: c for c in loader.cells if _info(c).get("role") == "answer"}
+    cells["5.3"].source = ("relu_grad = __import__('nnlib.activations').activations.relu_grad\n"
+                           "from nnlib import relu")
+    paths = [write(alias, tmp_path, "05_activations-alias"), write(loader, tmp_path, "05_activations-loader")]
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "tools.grade", *map(str, paths), "--solutions",
+                           str(strict_solutions / "ok"), "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    first, second = json.loads(out.read_text(encoding="utf-8"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert points(first) == {"5.1": 0, "5.2": 0, "5.3": 3}, summary(first)
+    assert points(second) == {"5.1": 2, "5.2": 2, "5.3": 0}, summary(second)
+    reasons = {t["task"]: t["reason"] for t in first["tasks"] + second["tasks"] if not t["passed"]}
+    assert reasons["5.1"].startswith("this exercise is built from scratch: do not use nnlib.sigmoid"), reasons
+    assert "nnlib.activations" in reasons["5.2"] and "line 2" in reasons["5.2"], reasons
+    assert "nnlib.activations" in reasons["5.3"], reasons
+    assert all("\n" not in r for r in reasons.values())
+    assert (first["points"], first["max_points"], second["points"]) == (3, 7, 4)
+    assert "score: 3/7 points, 1/3 tasks" in proc.stdout and "score: 4/7 points, 2/3 tasks" in proc.stdout
+    assert all({"task", "title", "passed", "reason", "points", "max_points", "hint", "checks"} <= set(t)
+               for t in first["tasks"])
+
+
+def test_points_that_do_not_add_up_are_refused(strict_solutions, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(strict_solutions / "bad"),
+                           "--out", str(tmp_path / "ex")], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "add up to 1" in proc.stderr and "task 5.1" in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tools.grade", str(SOLUTIONS / "05_activations.ipynb"),
+                           "--solutions", str(strict_solutions / "bad")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "add up to 1" in proc.stderr, proc.stderr

@@ -1,7 +1,7 @@
 """The grader survives hostile and broken submissions (issue 15): each runs in a sandbox with
-limits; a hostile answer loses its own task with a one-line reason, the other tasks are still
-graded, the repository is unchanged, and a file that cannot be graded gets exit status 2 and its
-reason while the other files are graded.
+limits; a hostile answer loses its own task (and its points) with a one-line reason, the other
+tasks are still graded, the repository is unchanged, and a file that cannot be graded gets exit
+status 2 and its reason while the other files are graded.
 
 All the hostile submissions are graded in one run (``--jobs 2``), to keep the suite fast.
 """
@@ -147,6 +147,7 @@ def test_hostile_answer_loses_only_its_task(hostile_batch, label, code, words):
     tasks = {t["task"]: t for t in report["tasks"]}
     assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, \
         f"{label}: {report['tasks']}\n{report['problems']}"
+    assert (report["points"], report["max_points"], tasks["5.2"]["points"]) == (5, 7, 0), report["tasks"]
     reason = tasks["5.2"]["reason"]
     words = (words,) if isinstance(words, str) else words
     assert any(w in reason for w in words) and "\n" not in reason, f"{label}: {reason!r}"
@@ -232,11 +233,16 @@ def test_class_gradebook_feedback_and_cache(tmp_path):
     assert "grading [" in first.stderr and "3/3" in first.stderr
     rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
     assert set(rows) == {"s0001", f"{CHAPTER}-bob", "carol"}
-    assert rows["s0001"]["total"] == "3" and rows["s0001"]["status"] == "passed"
-    assert rows[f"{CHAPTER}-bob"]["task 5.1"] == "0" and rows[f"{CHAPTER}-bob"]["total"] == "2"
+    assert rows["s0001"]["total"] == rows["s0001"]["max"] == "7" and rows["s0001"]["status"] == "passed"
+    assert rows["s0001"]["task 5.3"] == "3" and rows["s0001"]["tasks passed"] == "3"
+    bob = rows[f"{CHAPTER}-bob"]
+    assert (bob["task 5.1"], bob["task 5.2"], bob["total"], bob["max"], bob["tasks passed"]) == ("0", "2", "5", "7", "2")
     assert rows["carol"]["status"].startswith("error: ") and "not JSON" in rows["carol"]["status"]
     feedback = (out / "feedback" / f"{CHAPTER}-bob.md").read_text(encoding="utf-8")
-    assert "task 5.1 sigmoid: **failed**" in feedback and "task 5.2 sigmoid derivative: passed" in feedback
+    assert "**5/7 points** (2/3 tasks passed)" in feedback
+    assert "task 5.1 sigmoid (0/2 points): **failed**" in feedback, feedback
+    assert "*Hint:* check the sign of the exponent" in feedback, feedback
+    assert "task 5.2 sigmoid derivative (2/2 points): passed" in feedback
     assert "private solutions" in first.stdout, "graded against the --solutions folder"
     start = time.monotonic()
     again = run_grader(args)

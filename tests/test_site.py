@@ -11,7 +11,9 @@ chapters are tested as soon as they are added to the table of contents.
 Without a browser:
   * every page in the toc was built; every local ``href``/``src`` resolves (files and anchors);
   * no page loads a script, stylesheet or font from another site (the book works offline);
-  * the vendored MathJax, RequireJS and widget manager are the versions in package-lock.json;
+  * every chapter cell tagged ``nbval-check-output`` printed its committed output (nbval's
+    comparison, on the build's execution: the chapters run once per test session);
+  * the vendored MathJax is the version in package-lock.json; no page needs a widget manager;
   * launch buttons (Binder, Colab, JupyterHub) built from the one configured repository URL, or
     none at all when none is configured; the .ipynb download, the repository link and
     the search button are on the pages.
@@ -21,7 +23,9 @@ not installed), with every request to a host other than 127.0.0.1 blocked:
   * every page loads without a JavaScript error and without asking for an outside resource;
   * all math is typeset by MathJax (no raw ``\\(``, ``$$`` left, no TeX error);
   * chapter pages show their figures, and every image on a page loads;
-  * a slider panel answers a slider move with a new frame;
+  * every slider panel shows the frame (and its text alternative) of every moved combination,
+    also from the keyboard;
+  * axe-core finds no serious or critical accessibility violation on any page;
   * the search page finds the landing page.
 A full-page screenshot of each page is saved as ``_build/screenshots/<page>.png``.
 """
@@ -277,12 +281,11 @@ def test_no_page_loads_scripts_or_styles_from_another_site(site: Path) -> None:
 def test_vendored_javascript_matches_package_lock(site: Path) -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
     served = json.loads((site / "_static" / "jslib" / "versions.json").read_text(encoding="utf-8"))
-    assert set(served) == {"mathjax", "requirejs", "@jupyter-widgets/html-manager"}  # served, unused
+    assert set(served) == {"mathjax"}          # no widget manager, no RequireJS: no page needs them
     for package, info in served.items():
         assert info["version"] == lock[f"node_modules/{package}"]["version"], package
     assert served["mathjax"]["version"].startswith("3.")
-    for path in ("mathjax/tex-mml-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
-                 "requirejs/require.js", "html-manager/embed-amd.js"):
+    for path in ("mathjax/tex-mml-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff"):
         assert (site / "_static" / "jslib" / path).is_file(), f"_static/jslib/{path} is missing"
 
 
@@ -344,6 +347,51 @@ def test_notebook_page_has_launch_and_download_buttons(site: Path, page: TocPage
         f"{downloads[0]} is not a notebook"
 
 
+# ---------------------------------------------------------------- the chapters' checked outputs
+
+#: what nbval leaves out of a comparison (nbval.plugin.IPyNbFile.skip_compare, images included)
+NBVAL_SKIP = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+              "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
+
+
+def _compared(outputs: list) -> dict[str, list]:
+    """A cell's outputs as nbval compares them: streams merged, then each field and MIME type."""
+    from collections import defaultdict
+
+    from nbval.plugin import transform_streams_for_comparison
+
+    fields = defaultdict(list)
+    for output in transform_streams_for_comparison(outputs):
+        for key, value in output.items():
+            if key == "data":
+                for mime, data in value.items():
+                    if mime not in NBVAL_SKIP:
+                        fields[mime].append(data)
+            elif key not in NBVAL_SKIP:
+                fields[key].append(value)
+    return dict(fields)
+
+
+@pytest.mark.parametrize("chapter", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_chapter_prints_what_its_text_claims(site: Path, chapter: Path) -> None:
+    """``pytest --nbval-lax`` of a chapter, on the book build's own execution (one run, not two):
+    every cell tagged ``nbval-check-output`` printed exactly its committed output."""
+    import nbformat
+
+    committed = nbformat.read(chapter, as_version=4).cells
+    executed = nbformat.read(BUILD / "jupyter_execute" / "chapters" / chapter.name, as_version=4).cells
+    assert [c.source for c in committed] == [c.source for c in executed], \
+        f"{chapter.name}: the build executed other cells than the committed notebook has"
+    checked = [(k, ref, new) for k, (ref, new) in enumerate(zip(committed, executed))
+               if ref.cell_type == "code" and "nbval-check-output" in ref.metadata.get("tags", [])]
+    assert checked, f"{chapter.name}: no cell is tagged nbval-check-output"
+    for k, ref, new in checked:
+        want, got = _compared(ref.outputs), _compared(new.outputs)
+        assert got == want, (f"{chapter.name} cell {k} printed other output than the committed one "
+                             f"(re-run it with tools.run_notebooks if the change is right):\n"
+                             f"committed: {want}\nnow:       {got}\nsource:\n{ref.source[:300]}")
+
+
 # ----------------------------------------------------------------------------------- the browser
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -374,11 +422,6 @@ class Visit:
     failed: list[str] = field(default_factory=list)  # local requests that failed or 4xx/5xx
 
 
-# Saved ipywidgets (e.g. a progress bar) are drawn by the widget manager after the page loaded.
-WIDGETS_RENDERED_JS = """() => [...document.querySelectorAll(
-        'script[type="application/vnd.jupyter.widget-view+json"]')]
-    .every(view => view.parentElement.querySelector('.jupyter-widgets'))"""
-
 # MathJax typesets after the page loaded, then its web fonts arrive.
 TYPESET_JS = """async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
@@ -390,7 +433,7 @@ TYPESET_JS = """async () => {
 
 @contextlib.contextmanager
 def open_page(browser, url: str):
-    """Open ``url`` with every non-local request blocked; wait for widgets, math and fonts."""
+    """Open ``url`` with every non-local request blocked; wait for the math and its fonts."""
     page = browser.new_page()
     visit = Visit(page)
 
@@ -423,7 +466,6 @@ def open_page(browser, url: str):
     page.on("requestfailed", on_request_failed)
     try:
         page.goto(url, wait_until="load")  # scripts, stylesheets and images are in
-        page.wait_for_function(WIDGETS_RENDERED_JS, timeout=15000)
         page.evaluate(TYPESET_JS)
         yield visit
     finally:
@@ -505,16 +547,15 @@ MOVE_JS = """async ([pid, pos]) => {
     const c = document.createElement('canvas');
     c.width = img.naturalWidth; c.height = img.naturalHeight;
     c.getContext('2d').drawImage(img, 0, 0);
-    return {ms, src: img.getAttribute('src'), png: c.toDataURL('image/png')};
+    return {ms, src: img.getAttribute('src'), alt: img.alt, png: c.toDataURL('image/png')};
 }"""
 
 # A page's own first-load bytes: the page and every resource it fetched, except the files under
-# _static/ that every page shares (the theme, MathJax); the widget manager and RequireJS count.
+# _static/ that every page shares (the theme, MathJax).
 WEIGHT_JS = """() => performance.getEntriesByType('navigation').concat(
-        performance.getEntriesByType('resource')).filter(e => {
-    const path = new URL(e.name).pathname;
-    return !path.includes('/_static/') || /jslib\\/(requirejs|html-manager)/.test(path);
-}).reduce((sum, e) => sum + e.encodedBodySize, 0)"""
+        performance.getEntriesByType('resource'))
+    .filter(e => !new URL(e.name).pathname.includes('/_static/'))
+    .reduce((sum, e) => sum + e.encodedBodySize, 0)"""
 
 def _panel_report(key: str, value) -> None:
     """Measurements for the record: _build/panel-report.json (a key per test result)."""
@@ -528,6 +569,11 @@ def _away(d: dict) -> list[int]:
     """Every control moved away from its start (to its last value, or its first)."""
     return [(0 if s == len(lab) - 1 else len(lab) - 1) if len(lab) > 1 else s
             for lab, s in zip(d["labels"], d["start"])]
+
+
+def _alt_for(d: dict, pos: list[int]) -> str:
+    return d["alt"] + " for " + ", ".join(f"{name} = {lab[p]}" for name, lab, p in
+                                          zip(d["names"], d["labels"], pos))
 
 
 def _file_for(d: dict, pos: list[int]) -> str:
@@ -596,6 +642,7 @@ def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_ur
                 visit.page.wait_for_timeout(150)                # a reader's pace: preloads finish
                 shown = visit.page.evaluate(MOVE_JS, [pid, pos])
                 assert shown["src"] == _file_for(d, pos)
+                assert shown["alt"] == _alt_for(d, pos), (pid, pos)   # the frame's own text alternative
                 frame = (page.html.parent / shown["src"]).resolve()
                 assert frame.is_file(), f"{page.docname}: {shown['src']} was not built"
                 browser_pixels = rgba(base64.b64decode(shown["png"].split(",", 1)[1]))
@@ -610,6 +657,50 @@ def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_ur
         "panels": len(panels), "slider moves": len(timings), "move max ms": max(timings),
         "move median ms": sorted(timings)[len(timings) // 2], "jump (all controls) max ms": max(jumps)})
     assert max(timings) <= 100, f"{page.docname}: a slider move took {max(timings):.0f} ms to show"
+
+
+def test_a_panel_works_from_the_keyboard(browser, site_url: str) -> None:
+    """Tab to a slider, press the arrow keys: the frame, its text alternative and the announced
+    value follow; the slider is labelled for screen readers."""
+    page = next(p for p in PAGES if p.is_chapter and _has_range_input(p))
+    pid, payload = PANEL_DATA.findall(page.html.read_text(encoding="utf-8"))[0]
+    d = json.loads(payload)
+    with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
+        slider = visit.page.locator(f"#{pid}-c0")
+        assert slider.evaluate("el => el.labels[0].textContent") == d["names"][0]
+        slider.focus()
+        pos = list(d["start"])
+        for key, step in (("ArrowRight", 1), ("ArrowRight", 1), ("ArrowLeft", -1)):
+            if not 0 <= pos[0] + step < len(d["labels"][0]):
+                continue
+            visit.page.keyboard.press(key)
+            pos[0] += step
+            img = visit.page.locator(f"#{pid}-img")
+            visit.page.wait_for_function(
+                "([id, src]) => document.getElementById(id).getAttribute('src') === src",
+                arg=[f"{pid}-img", _file_for(d, pos)], timeout=5000)
+            assert img.get_attribute("alt") == _alt_for(d, pos)
+            assert slider.get_attribute("aria-valuetext") == d["labels"][0][pos[0]]
+            assert visit.page.locator(f"#{pid}-o0").text_content() == d["labels"][0][pos[0]]
+        assert pos != d["start"], "the keys moved nothing"
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes, e.g. ${
+        v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')})`)"""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
+def test_page_has_no_serious_accessibility_violation(browser, site_url: str, page: TocPage) -> None:
+    """axe-core (pinned in package.json, injected from node_modules/: no network) on every page."""
+    assert AXE.is_file(), "axe-core is missing: `make assets` installs it (npm ci)"
+    with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
+        visit.page.add_script_tag(path=str(AXE))
+        violations = visit.page.evaluate(AXE_JS)
+    _panel_report(f"axe serious+critical {page.docname}", len(violations))
+    assert not violations, f"{page.docname}:\n" + "\n".join(violations)
 
 
 def test_search_finds_the_landing_page(browser, site_url: str) -> None:

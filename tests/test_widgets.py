@@ -307,14 +307,16 @@ def test_static_frames_equal_live_frames(typical):
 
 def test_static_html_accessibility_and_ids(typical):
     assert len(typical.index) == 289 and len(typical.html.encode()) < 20_000
-    assert 'alt="A neuron with one input — interactive figure (w, b)"' in typical.html
+    # the text alternative names what is shown and the frame's values (the page's script updates it)
+    assert re.search(r'alt="A neuron with one input for w = [^,"]+, b = [^"]+"', typical.html)
+    assert re.search(r'type="range" [^>]*aria-valuetext="[^"]+"', typical.html)
     h1 = line_panel(mode="static", static={"w": [0, 1], "b": [0]}, alt="a line").export().html
     h2 = line_panel(mode="static", static={"w": [0, 1], "b": [0]}).export().html
     ids = re.findall(r'\bid="([^"]+)"', h1 + h2)
     assert len(ids) == len(set(ids)) == 2 * (1 + 2 + 2 + 1 + 1)   # root, inputs, outputs, img, err
     assert re.search(r'<label for="(nnbook-panel-[^"]+-c0)"[^>]*>w</label><input type="range" '
                      r'id="\1"', h1) and re.search(r'<output id="[^"]+" for="[^"]+-c1"', h1)
-    assert 'alt="a line"' in h1 and "<script src" not in h1 and "http" not in h1
+    assert 'alt="a line for w = 1.0, b = 0.0"' in h1 and "<script src" not in h1 and "http" not in h1
     assert h1.count("<script>") == 1 and h1.count("</script>") == 1
     html = boundary_panel(mode="static").export().html
     assert re.search(r'<select id="[^"]+-c1"><option value="0">step</option>'

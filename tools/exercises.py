@@ -15,6 +15,25 @@ with ``role`` one of
 ``hidden-check``  like ``check``, but only in ``solutions/``: the grader runs it, students never
                   see it.
 
+Points, partial credit and hints (all optional):
+
+* an answer cell's ``"points": N`` (a positive integer, default 1) is the task's maximum;
+* a check or hidden-check cell may carry ``"points": N`` (an integer >= 0) and ``"hint": "…"``
+  (one line, shown after the check's failure reason). Neither a hint nor a check's stored output
+  may quote a line of the solution's code.
+  When any check of a task carries points, the points of its checks (a check without them counts
+  0) must add up to the task's points, else :class:`ExerciseFormatError`; the task then scores
+  the points of the checks that pass, but 0 when its answer cell itself fails. When no check
+  carries points, the task is all or nothing.
+
+The notebook's metadata may list names an answer must not use::
+
+    "nnlib": {"exercise": "10_project", "forbidden": ["nnlib.layers", "nnlib.fit", "nnlib.MLP"]}
+
+each a module (``nnlib.layers``: the module and everything in it) or an attribute
+(``nnlib.fit``). The grader (``tools/grade.py``) refuses an answer that imports or references one
+of them: that task scores 0 with the reason, the other tasks are graded as usual.
+
 Markdown cells may carry ``"role": "solution-note"`` (an explanation shown on the solutions page
 only). The generated exercise keeps everything else: markdown, setup cells, check cells with their
 stored outputs. Each solution region becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError``
@@ -63,12 +82,30 @@ class ExerciseFormatError(ValueError):
 
 @dataclass(frozen=True)
 class Task:
-    """One graded task of a notebook: its answer cell id and the ids of its check cells."""
+    """One graded task of a notebook: its answer cell id, the ids of its check cells, its points
+    (the maximum) and, per check cell, ``(cell id, points or None, hint)``."""
     task: str
     title: str
     answer_id: str
     check_ids: tuple[str, ...]
     hidden_ids: tuple[str, ...]
+    points: int = 1
+    check_meta: tuple[tuple[str, int | None, str], ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """True when the task's checks carry points (partial credit), False for all or nothing."""
+        return any(p is not None for _, p, _ in self.check_meta)
+
+    def check_points(self, cid: str) -> int:
+        return next((p or 0 for c, p, _ in self.check_meta if c == cid), 0)
+
+    def hint(self, cid: str) -> str:
+        return next((h for c, _, h in self.check_meta if c == cid), "")
+
+    @property
+    def hidden_points(self) -> int:
+        return sum(self.check_points(c) for c in self.hidden_ids)
 
 
 def cell_info(cell) -> dict:
@@ -108,6 +145,47 @@ def strip_solution(source: str, where: str = "cell") -> str:
     if regions == 0:
         raise ExerciseFormatError(f"{where}: an answer cell needs a {BEGIN} … {END} region")
     return "\n".join(out)
+
+
+def _points(value, where: str, what: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ExerciseFormatError(f"{where}: nnlib.points of {what} must be an integer >= {minimum}, "
+                                  f"got {value!r}")
+    return value
+
+
+def _solution_lines(source: str) -> list[str]:
+    """The code lines inside the solution regions of an answer cell (stripped, non-trivial)."""
+    lines, inside = [], False
+    for line in source.split("\n"):
+        marker = line.strip()
+        if marker in (BEGIN, END):
+            inside = marker == BEGIN
+        elif inside and len(marker) >= 12 and not marker.startswith("#"):
+            lines.append(marker)
+    return lines
+
+
+def _hint(value, where: str, solution_lines: list[str]) -> str:
+    if not isinstance(value, str) or not value.strip() or "\n" in value.strip() or len(value) > 300:
+        raise ExerciseFormatError(f"{where}: nnlib.hint must be one line of text (at most 300 "
+                                  f"characters), got {value!r}")
+    for line in solution_lines:
+        if line in value:
+            raise ExerciseFormatError(f"{where}: nnlib.hint quotes the solution's code ({line!r}); "
+                                      "a hint names the idea, never the expected code")
+    return value.strip()
+
+
+def forbidden_names(nb, name: str = "notebook") -> tuple[str, ...]:
+    """The notebook's ``nnlib.forbidden`` list (validated): names an answer must not use."""
+    meta = nb.get("metadata", {}).get("nnlib", {})
+    value = meta.get("forbidden", []) if isinstance(meta, dict) else []
+    if not isinstance(value, list) or not all(
+            isinstance(v, str) and re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", v) for v in value):
+        raise ExerciseFormatError(f"{name}: notebook metadata nnlib.forbidden must be a list of module "
+                                  f"or attribute names such as 'nnlib.fit', got {value!r}")
+    return tuple(dict.fromkeys(value))
 
 
 def _stdout(cell) -> str:
@@ -154,7 +232,10 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
             if task in found:
                 raise ExerciseFormatError(f"{where}: task {task} has a second answer cell")
             strip_solution(cell.source, where)
-            found[task] = {"title": title, "answer": cid, "check": [], "hidden-check": []}
+            points = _points(info.get("points", 1), where, f"task {task}", 1)
+            found[task] = {"title": title, "answer": cid, "check": [], "hidden-check": [],
+                           "points": points, "meta": [], "where": where,
+                           "solution": _solution_lines(cell.source)}
             continue
         if BEGIN in cell.source or END in cell.source:
             raise ExerciseFormatError(f"{where}: solution markers belong in answer cells only")
@@ -165,15 +246,34 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
                                       f"line it prints as output (run the solution notebook)")
         if any(o.get("output_type") == "error" for o in cell.outputs):
             raise ExerciseFormatError(f"{where}: the stored output is an error; fix the solution")
+        for line in found[task]["solution"]:
+            if line in _stdout(cell):
+                raise ExerciseFormatError(f"{where}: the check prints the solution's code ({line!r}); "
+                                          "a check says what is wrong, never the expected code")
         found[task][role].append(cid)
+        points = info.get("points")
+        if points is not None:
+            points = _points(points, where, "a check", 0)
+        hint = _hint(info["hint"], where, found[task]["solution"]) if "hint" in info else ""
+        found[task]["meta"].append((cid, points, hint))
     if not found:
         raise ExerciseFormatError(f"{name}: no answer cells (nnlib.role 'answer') found")
     result = []
     for task, entry in found.items():
         if not entry["check"]:
             raise ExerciseFormatError(f"{name}: task {task} has no visible check cell")
-        result.append(Task(task, entry["title"], entry["answer"], tuple(entry["check"]),
-                           tuple(entry["hidden-check"])))
+        item = Task(task, entry["title"], entry["answer"], tuple(entry["check"]),
+                    tuple(entry["hidden-check"]), entry["points"], tuple(entry["meta"]))
+        if item.partial:
+            given = sum(item.check_points(c) for c in item.check_ids + item.hidden_ids)
+            if given != item.points:
+                detail = ", ".join(f"{c}: {p or 0}" for c, p, _ in item.check_meta)
+                raise ExerciseFormatError(
+                    f"{entry['where']}: the points of task {task}'s checks add up to {given} ({detail}), "
+                    f"but the task has {item.points} points (nnlib.points of its answer cell); make "
+                    "them agree, or remove the checks' points for all-or-nothing grading")
+        result.append(item)
+    forbidden_names(nb, name)
     return result
 
 

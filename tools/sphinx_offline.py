@@ -1,7 +1,8 @@
 """Sphinx extension (loaded by ``_config.yml``): keep the built pages offline and error-free.
 
-``_config.yml`` points MathJax and the ipywidgets manager at copies served by the site itself
-(see ``tools/vendor_assets.py``). This extension takes care of the rest, on every HTML page:
+``_config.yml`` points MathJax at a copy served by the site itself (see ``tools/vendor_assets.py``)
+and loads no ipywidgets manager (``nb_ipywidgets_js: {}``): the static book's panels are plain
+HTML and images. This extension takes care of the rest, on every HTML page:
 
 1. It drops scripts that appear twice. With Sphinx 7.4, an inline script that an extension
    registers after the builder started (sphinx-thebe's ``const THEBE_JS_URL = ...``) is written
@@ -9,16 +10,18 @@
 2. When the live-code (Thebe) launch button is off, as in this book, it drops sphinx-thebe's
    page scripts: nothing can start Thebe, and its configuration names a CDN
    (Thebe from the unpkg service) that an offline page should not mention.
-3. It drops the saved widget state and the ipywidgets manager (RequireJS and ``embed-amd.js``,
-   3.6 MB) from pages that show no live widget (the static book's panels are plain HTML). A
-   finished progress bar (tqdm's HBox of HTML, FloatProgress, HTML) becomes a static
-   ``<progress>`` element drawn from the saved state, so it needs no manager either. Where a page
-   still shows another widget, it tells the ipywidgets manager (``embed-amd.js``, on pages with saved widget state) where its
-   icon fonts are: it computes their URL from its RequireJS module name, which would point at
-   ``<page folder>/@jupyter-widgets/html-manager/dist/`` (404) instead of the served copy.
+3. It drops the saved widget state from the page. A finished progress bar (tqdm's HBox of HTML,
+   FloatProgress, HTML) becomes a static ``<progress>`` element drawn from that state; any other
+   saved widget could not be shown without a widget manager, so it gets a warning naming the
+   page, which ``jupyter-book build -W`` turns into a failed build.
 4. It marks the page's images ``loading="lazy"``: an image far below the fold is fetched when
    the reader scrolls to it, not with the page.
-5. It checks the scripts and stylesheets that remain: a page that would load one from another
+5. After the build, it fixes two labels of the theme that axe-core reports as serious
+   (label-content-name-mismatch, WCAG 2.5.3): the search field's accessible name gets its
+   visible shortcut text ("Search Ctrl+K"), the colour-mode button's icons lose the tooltips
+   that axe reads as visible text the name "Color mode" lacks, and a folded cell's toggle is
+   named by its visible text ("Show code cell source") instead of "Toggle hidden content".
+6. It checks the scripts and stylesheets that remain: a page that would load one from another
    site (``https://...`` or ``//host/...``) gets a warning, which ``jupyter-book build -W``
    turns into a failed build.
 """
@@ -27,8 +30,8 @@ from __future__ import annotations
 
 import html
 import json
-import posixpath
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,10 +39,6 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
-
-WIDGET_MANAGER = "html-manager/embed-amd.js"
-WIDGET_MANAGER_MODULE_DIR = "@jupyter-widgets/html-manager/dist"
-
 
 def _filename(asset: Any) -> str:
     """The URL of a Sphinx ``_JavaScript``/``_CascadingStyleSheet`` (or plain string) asset."""
@@ -114,7 +113,7 @@ def _unwidget_body(context: dict, scripts: list) -> bool:
 
 def clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
                       doctree: Any) -> None:
-    """``html-page-context`` handler: the five steps of the module docstring."""
+    """``html-page-context`` handler: steps 1–4 and 6 of the module docstring."""
     scripts = context.get("script_files")
     if scripts is not None:
         drop_thebe = not _thebe_enabled(app)
@@ -125,19 +124,15 @@ def clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: di
         for asset in scripts:
             attributes = _attributes(asset)
             key = (_filename(asset), tuple(sorted(attributes.items())))
-            if key in seen or (drop_thebe and _is_thebe_script(asset)) or (no_widgets and (
-                    _filename(asset).split("?")[0].endswith(tuple(app.config.nb_ipywidgets_js or ()))
-                    or "widget-state+json" in attributes.get("type", ""))):
+            if key in seen or (drop_thebe and _is_thebe_script(asset)) \
+                    or "widget-state+json" in attributes.get("type", ""):
                 continue
             seen.add(key)
             kept.append(asset)
-        for position, asset in enumerate(kept):
-            if _filename(asset).endswith(WIDGET_MANAGER) and hasattr(asset, "priority"):
-                folder = context["pathto"](posixpath.dirname(_filename(asset)), resource=True)
-                paths = json.dumps({WIDGET_MANAGER_MODULE_DIR: folder})
-                body = f"if (window.require && require.config) require.config({{paths: {paths}}});"
-                kept.insert(position, type(asset)("", priority=asset.priority, body=body))
-                break
+        if not no_widgets:
+            logger.warning("page %r shows a saved widget other than a progress bar; the static site "
+                           "has no widget manager: show it as a figure or an nnbook.widgets.Panel",
+                           pagename, type="offline", location=pagename)
         scripts[:] = kept  # in place: Sphinx resets the shared list before the next page
 
     outside = [f"script {_filename(asset)}" for asset in context.get("script_files") or []
@@ -150,7 +145,28 @@ def clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: di
                        type="offline", location=pagename)
 
 
+_LABEL_FIXES = (
+    (re.compile(r'(class="btn search-button-field search-button__button[^"]*" title="Search") '
+                r'aria-label="Search"'), r'\1 aria-label="Search Ctrl+K"'),
+    (re.compile(r'(<i class="theme-switch [^"]*" data-mode="\w+")\s+title="[^"]*"'), r"\1"),
+    (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
+)
+
+
+def fix_theme_labels(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished`` handler: step 5 of the module docstring, on every written page."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = original = page.read_text(encoding="utf-8")
+        for pattern, replacement in _LABEL_FIXES:
+            text = pattern.sub(replacement, text)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     # After the handlers of myst-nb (per-page widget scripts) and Sphinx (MathJax), priority 500.
     app.connect("html-page-context", clean_page_assets, priority=900)
+    app.connect("build-finished", fix_theme_labels)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

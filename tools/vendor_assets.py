@@ -1,19 +1,19 @@
 """Copy the front-end files the static site serves itself into ``vendor/static/jslib/``.
 
-The built book must work with no internet connection, so the three JavaScript libraries a page
-can need are installed from the npm registry at the versions pinned in ``package-lock.json``
-(``npm ci``, run by ``make assets``) and served from the site instead of a CDN:
+The built book must work with no internet connection, so the JavaScript library its pages need
+is installed from the npm registry at the version pinned in ``package-lock.json`` (``npm ci``,
+run by ``make assets``) and served from the site instead of a CDN:
 
 - ``mathjax`` 3.x, served at ``_static/jslib/mathjax/``: ``es5/tex-mml-chtml.js`` (typesets the
   math; Sphinx's default component) plus everything it loads on demand, relative to its own URL:
   the CHTML web fonts, TeX and MathML extensions, the context menu and the accessibility tools.
-- ``requirejs``, served at ``_static/jslib/requirejs/``: ``require.js``, the module loader the
-  widget manager needs.
-- ``@jupyter-widgets/html-manager``, served at ``_static/jslib/html-manager/``: ``embed-amd.js``
-  (renders ipywidgets state saved in a notebook, e.g. a progress bar) and its icon fonts.
 
-``_config.yml`` points Sphinx at them (``html_static_path: [vendor/static]``, ``mathjax_path``,
-``nb_ipywidgets_js``). Two names are avoided on purpose: a root ``_static/`` folder (Jupyter Book
+No page needs an ipywidgets manager (see ``tools/sphinx_offline.py``). ``axe-core``, pinned beside
+MathJax as a development dependency, is not served: the browser tests inject it into each page to
+check accessibility.
+
+``_config.yml`` points Sphinx at it (``html_static_path: [vendor/static]``, ``mathjax_path``).
+Two names are avoided on purpose: a root ``_static/`` folder (Jupyter Book
 injects every ``.js``/``.css`` found there into every page) and ``_static/vendor/`` (the theme's
 own folder; also, Sphinx does not copy static files whose path matches ``exclude_patterns``,
 which lists ``vendor``).
@@ -71,18 +71,6 @@ ASSETS = (
             ("es5/a11y", "a11y"),
             ("es5/sre", "sre"),
         ),
-    ),
-    Asset(
-        package="requirejs",
-        target="requirejs",
-        copies=(("require.js", "require.js"),),
-    ),
-    Asset(
-        package="@jupyter-widgets/html-manager",
-        target="html-manager",
-        # embed-amd.js finds its font files (Font Awesome icons) next to itself.
-        copies=(("dist", ""),),
-        skip_suffixes=(".map", "embed.js", "libembed-amd.js", ".LICENSE.txt"),
     ),
 )
 
