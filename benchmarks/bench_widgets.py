@@ -193,6 +193,7 @@ def chapter_panels():
         fit(net, x, y, epochs=300, batch_size=20, lr=0.1, loss="mse", seed=0)
         W1, b1 = net.layers[0].W[0], net.layers[0].b
         fits[h] = {"pred": net.forward(x)[:, 0], "parts": net.layers[2].W[:, 0] * np.tanh(x * W1 + b1),
+                   "bias": float(net.layers[2].b[0]),
                    "max_error": float(np.max(np.abs(net.forward(x) - y)))}
     return {
         "ch01 learning rate": ch01.learning_rate_panel(distances, 0.621371 * distances, 0.2, 0.621371),
@@ -217,6 +218,8 @@ def main():
     parser.add_argument("--moves", type=int, default=40, help="slider moves per measurement")
     parser.add_argument("--no-kernel", action="store_true", help="skip the Jupyter kernel run")
     parser.add_argument("--no-chapters", action="store_true", help="skip chapters 1-4's panels")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes rendering a large static grid (default: nnbook's, 2 on 2 CPUs)")
     args = parser.parse_args()
     if args.moves < 5:
         parser.error("--moves must be at least 5")
@@ -244,6 +247,8 @@ def main():
 
     print("\nStatic export (the built book)")
     widgets.FRAMES_DIR = tempfile.mkdtemp(prefix="bench-frames-")   # not the book's frames
+    widgets.PROCESSES = args.processes or widgets.PROCESSES
+    print(f"(grids of {widgets.POOL_MIN} frames or more rendered by {widgets.PROCESSES} processes)")
     print(f"{'panel':<21} {'frames':>6} {'distinct':>8} {'seconds':>8} "
           f"{'ms/frame':>9} {'HTML kB':>8} {'files kB':>9}")
     seven = {"line": {"w": [-2, -1, -0.5, 0, 0.5, 2], "b": [-2, -1, -0.5, 0.5, 1, 2]},

@@ -20,18 +20,15 @@ Each keyword that is not an option of :class:`Panel` is a control, passed to ``d
 name: ``(min, max, step)`` is a slider, a list of options or of ``(label, value)`` pairs a
 dropdown. Every frame is ``draw(fig, **values)`` on a new, empty Figure, so it depends only on the
 values. The mode comes from ``NNBOOK_WIDGETS`` (``live``, the default, or ``static``, which
-``make book`` sets) or ``Panel(..., mode=...)``:
-
-``live``: ipywidgets controls above an ``ipywidgets.Image`` showing each frame's PNG, an error in
-``draw`` shown under it (``benchmarks/bench_widgets.py`` times a slider move).
-``static``: every combination of the offered values (all of a control's, or ``static={"lr":
-[...]}``) is rendered at build time into its own PNG in ``FRAMES_DIR`` (``NNBOOK_FRAMES_DIR``;
-``_build/frames/panel-frames``, copied next to the pages by ``html_extra_path``), named by its
-content hash; the page's script swaps the ``<img>`` source (from ``file://`` and HTTP alike).
-A grid over ``max_frames`` (the build budget) fails, naming the panel and its frame count.
-
-Both modes render through :meth:`Panel.render_rgba`: a static frame is pixel-identical to the live
-one, and the PNGs carry no metadata, so a rebuild gives identical bytes.
+``make book`` sets) or ``Panel(..., mode=...)``. ``live``: ipywidgets controls above an
+``ipywidgets.Image`` of each frame's PNG, an error in ``draw`` shown under it. ``static``: every
+combination of the offered values (all of a control's, or ``static={"lr": [...]}``) is rendered
+at build time (a large grid by two forked processes) into its own PNG in ``FRAMES_DIR``
+(``NNBOOK_FRAMES_DIR``; ``_build/frames/panel-frames``, copied next to the pages by
+``html_extra_path``), named by its content hash; the page's script swaps the ``<img>`` source
+(from ``file://`` and HTTP alike). A grid over ``max_frames`` (the build budget) fails, naming
+the panel and its frame count. Both modes render through :meth:`Panel.render_rgba`: a static
+frame is pixel-identical to the live one, and the PNGs carry no metadata.
 """
 from __future__ import annotations
 
@@ -42,13 +39,16 @@ import io
 import itertools
 import json
 import math
+import multiprocessing
 import numbers
 import os
+import sys
 import time
 import traceback
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as _PILImage
@@ -60,6 +60,8 @@ __all__ = ["Panel", "StaticExport", "widget_mode"]
 MODES = ("live", "static")
 ENV_VAR = "NNBOOK_WIDGETS"
 MAX_STEPS = 10_000          # the most grid steps a slider may have
+PROCESSES = min(2, os.cpu_count() or 1) if "fork" in multiprocessing.get_all_start_methods() else 1
+POOL_MIN, _JOB = 100, None  # static grids of POOL_MIN or more frames: rendered by PROCESSES processes
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMES_DIR = os.environ.get("NNBOOK_FRAMES_DIR") or os.path.join(_ROOT, "_build", "frames", "panel-frames")
 FRAMES_URL = "../panel-frames/"   # from a chapter page (chapters/*.html) to the frame files
@@ -147,18 +149,12 @@ class StaticExport:
     ``index`` maps a tuple of values (in control order) to a position in ``frames``; ``html`` is
     the widget and ``note`` its caption ("" when every value is offered)."""
 
-    values: dict
-    defaults: dict
-    frames: list
-    index: dict
-    html: str
-    note: str
+    values: dict; defaults: dict; frames: list; index: dict; html: str; note: str  # noqa: E702
 
     def frame(self, **values) -> bytes:
         """The PNG bytes of the frame for ``values`` (starting values for the missing names)."""
-        unknown = set(values) - set(self.values)
-        if unknown:
-            raise ValueError(f"unknown control name(s) {sorted(unknown)}; use {list(self.values)}")
+        if set(values) - set(self.values):
+            raise ValueError(f"unknown control name(s) {sorted(set(values) - set(self.values))}; use {list(self.values)}")
         key = tuple(values.get(k, self.defaults[k]) for k in self.values)
         if key not in self.index:
             raise ValueError(f"the static page has no frame for {dict(zip(self.values, key))}")
@@ -236,14 +232,15 @@ class Panel:
         """Draw the frame for ``values`` (current values for missing names): a new uint8 RGBA
         array ``(height, width, 4)``. Live and static mode both render through this method."""
         vals = self._values_for(values)
-        fig = Figure(figsize=self.figsize, dpi=self.dpi)
-        # a new Figure for every frame, on one canvas: its renderer keeps matplotlib's text and
-        # mathtext caches between frames (a third faster with many labels; the same pixels)
-        canvas = self._canvas = self._canvas or FigureCanvasAgg(fig)
-        canvas.figure = fig
-        fig.set_canvas(canvas)
-        self.draw(fig, **vals)
-        canvas.draw()
+        # a new Figure for every frame, on one canvas: its renderer keeps the text caches (faster,
+        # same pixels); titles sit atop their axes without matplotlib's search for labels above
+        with rc_context({"axes.titley": 1.0}):
+            fig = Figure(figsize=self.figsize, dpi=self.dpi)
+            canvas = self._canvas = self._canvas or FigureCanvasAgg(fig)
+            canvas.figure = fig
+            fig.set_canvas(canvas)
+            self.draw(fig, **vals)
+            canvas.draw()
         self._titles = [t for t in [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes] if t]
         return np.array(canvas.buffer_rgba())
 
@@ -253,11 +250,8 @@ class Panel:
 
     # ----------------------------------------------------------------- live mode
     def widget(self):
-        """Live mode: an ``ipywidgets.VBox`` of the controls, the image and an error area.
-
-        Its attributes ``controls`` (name → ipywidget) and ``image`` (the ``ipywidgets.Image``
-        holding the current frame's PNG) let tests move the controls.
-        """
+        """Live mode: an ``ipywidgets.VBox`` of the controls, the image and an error area; its
+        ``controls`` (name → ipywidget) and ``image`` (the current frame's PNG) let tests move them."""
         import ipywidgets as W
 
         for _ in range(2):      # the first frame may pay for loading fonts: then time another
@@ -281,10 +275,8 @@ class Panel:
         image, errors = W.Image(value=first, format="png"), W.Output()
 
         def on_change(_change=None):
-            vals = {}
-            for c in self.controls:
-                v = wctl[c.name].value
-                vals[c.name] = c.options[c.index(v) if c.is_slider else v]
+            vals = {c.name: c.options[c.index(wctl[c.name].value) if c.is_slider
+                                      else wctl[c.name].value] for c in self.controls}
             try:
                 png = self.render(**vals)
             except Exception:   # show the learner's error under the figure instead of losing it
@@ -317,10 +309,12 @@ class Panel:
                              "values with static={name: [...]} or raise max_frames")
         frames, seen, flat, index = [], {}, [], {}
         os.makedirs(FRAMES_DIR, exist_ok=True)
-        for combo in itertools.product(*chosen):
-            vals = {c.name: c.options[i] for c, i in zip(self.controls, combo)}
-            png = _encode_png(self.render_rgba(**vals), static=True)
-            alt = alt if alt is not None else self._default_alt()
+        combos = [{c.name: c.options[i] for c, i in zip(self.controls, combo)}
+                  for combo in itertools.product(*chosen)]
+        if alt is None:                                  # the first frame's titles
+            self.render_rgba(**combos[0])
+            alt = " / ".join(self._titles) or "interactive figure"
+        for vals, png in zip(combos, self._frames(combos, len(chosen[-1]))):
             if png not in seen:
                 seen[png] = len(frames)
                 frames.append(png)
@@ -335,6 +329,17 @@ class Panel:
         return StaticExport({c.name: [c.options[i] for i in ix] for c, ix in zip(self.controls, chosen)},
                             {c.name: c.options[c.start] for c in self.controls}, frames, index,
                             html_text, note)
+
+    def _frames(self, combos, run):
+        """Each combination's PNG, in order; a large grid by ``PROCESSES`` forked processes (no pickling
+        of ``draw``), in blocks of whole runs of the last control (one training run, one process)."""
+        if PROCESSES < 2 or len(combos) < POOL_MIN:
+            return (_encode_png(self.render_rgba(**v), static=True) for v in combos)
+        global _JOB
+        _JOB, size = (self, combos), max(run, len(combos) // (8 * PROCESSES) // run * run)
+        with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
+            blocks = pool.imap(_render_block, [(i, i + size) for i in range(0, len(combos), size)])
+            return [png for block in blocks for png in block]
 
     def _html(self, chosen, frames, flat, note, alt) -> str:
         files = [_frame_name(f) for f in frames]
@@ -374,9 +379,6 @@ class Panel:
                 f'<script>(function () {{\nvar d = {payload};\n'
                 f'var pid = "{pid}", n = {len(self.controls)};\n{_JS}}})();</script>')
 
-    def _default_alt(self) -> str:
-        return " / ".join(self._titles) or "interactive figure"
-
     # ----------------------------------------------------------------- display
     def show(self) -> None:
         """Display the panel: ipywidgets in live mode, the precomputed HTML widget when static."""
@@ -399,12 +401,9 @@ for (var k = 0; k < n; k++) {
   inputs.push(document.getElementById(pid + "-c" + k));
   outs.push(document.getElementById(pid + "-o" + k));
   if (!inputs[k]) { return; } }
-function url(pos) {
-  var f = 0;
-  for (var k = 0; k < n; k++) { f = f * d.labels[k].length + pos[k]; }
-  return d.url + d.files[d.flat[f]]; }
-function preload(u) {
-  if (cache[u]) { return; }
+function url(pos) { var f = 0;
+  for (var k = 0; k < n; k++) { f = f * d.labels[k].length + pos[k]; } return d.url + d.files[d.flat[f]]; }
+function preload(u) { if (cache[u]) { return; }
   var im = new Image(); im.src = u; cache[u] = im; order.push(u);
   if (order.length > 64) { delete cache[order.shift()]; } }
 img.addEventListener("error", function () { img.style.display = "none"; err.hidden = false;
@@ -423,12 +422,16 @@ function show() {
   if (img.getAttribute("src") !== u) { img.setAttribute("src", u); }
   for (k = 0; k < n; k++) {
     [-1, 1].forEach(function (s) { var p = pos.slice(); p[k] += s;
-      if (p[k] >= 0 && p[k] < d.labels[k].length) { preload(url(p)); } });
-  }
-}
+      if (p[k] >= 0 && p[k] < d.labels[k].length) { preload(url(p)); } }); } }
 inputs.forEach(function (el) { el.addEventListener("input", show); el.addEventListener("change", show); });
 root.addEventListener("pointerenter", show); root.addEventListener("focusin", show);   // preload
 """
+
+
+def _render_block(span) -> list:         # in a forked process: nothing to the kernel's streams
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+    panel, combos = _JOB
+    return [_encode_png(panel.render_rgba(**v), static=True) for v in combos[slice(*span)]]
 
 
 def _frame_name(png: bytes) -> str:
@@ -447,11 +450,8 @@ def _write_frame(png: bytes) -> None:
 
 
 def _encode_png(rgba: np.ndarray, *, static: bool) -> bytes:
-    """PNG bytes of an RGBA frame without metadata (identical pixels give identical bytes).
-
-    Opaque frames are stored as RGB; ``static=True`` compresses harder (a smaller page),
-    ``static=False`` faster (live mode). Both are lossless.
-    """
+    """Lossless PNG bytes of an RGBA frame without metadata (RGB when opaque); ``static=True``
+    compresses harder (smaller files), ``static=False`` faster (live mode)."""
     im = _PILImage.fromarray(np.ascontiguousarray(rgba))
     if np.all(rgba[..., 3] == 255):
         im = im.convert("RGB")

@@ -24,7 +24,7 @@ from tests.test_grading import ROOT, SOLUTIONS, partial_submission, submission
 
 CHAPTER = "05_activations"
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
-MAX_POINTS = 7  # 5.1: 2, 5.2: 2, 5.3: 3 (the solution's metadata)
+MAX_POINTS = 9  # 5.1: 2, 5.2: 2, 5.3: 3, 5.4: 2 (the solution's metadata)
 
 
 def build(out: Path, *args) -> subprocess.CompletedProcess:
@@ -96,6 +96,11 @@ def by_name(results: dict) -> dict[str, dict]:
     return {t["name"]: t for t in results["tests"]}
 
 
+def task_score(results: dict, prefix: str) -> float:
+    """The score of the tests of one task (its visible and hidden-checks tests)."""
+    return sum(t["score"] for t in results["tests"] if t["name"].startswith(prefix))
+
+
 def test_archive_layout(autograder, tmp_path):
     with zipfile.ZipFile(autograder["archive"]) as z:
         names = set(z.namelist())
@@ -132,7 +137,7 @@ def test_passing_submission(autograder):
     assert results["score"] == MAX_POINTS and results["extra_data"]["max_points"] == MAX_POINTS
     tests = by_name(results)
     assert {"Task 5.1 · sigmoid", "Task 5.2 · sigmoid derivative", "Task 5.3 · ReLU and its derivative",
-            "Task 5.3 · ReLU and its derivative (hidden checks)"} <= set(tests)
+            "Task 5.3 · ReLU and its derivative (hidden checks)", "Task 5.4 · where the gradient vanishes"} <= set(tests)
     for name, test in tests.items():
         assert test["status"] == "passed"
         assert test["visibility"] == ("after_published" if name.endswith("(hidden checks)") else "visible")
@@ -142,20 +147,23 @@ def test_passing_submission(autograder):
 
 def test_failing_submission_gets_partial_credit_and_hints(autograder):
     """5.1's answer cell fails (0 points), 5.2 is wrong (0, with its hint), 5.3 fails only its
-    hidden check (2 of 3 points; the reason shown after publication only)."""
+    hidden check (2 of 3 points; the reason shown after publication only), 5.4 is right (2)."""
     results = run(autograder, {"my work.ipynb": partial_submission()})
-    assert results["score"] == 2, results
+    assert results["score"] == 4, results
+    assert task_score(results, "Task 5.4 · where the gradient vanishes") == 2
     tests = by_name(results)
     assert tests["Task 5.1 · sigmoid"]["score"] == 0
     assert "ValueError: left over from debugging" in tests["Task 5.1 · sigmoid"]["output"]
     deriv = tests["Task 5.2 · sigmoid derivative"]
     assert (deriv["score"], deriv["max_score"], deriv["status"]) == (0, 2, "failed")
-    assert "sigmoid_grad(0) must be 0.25" in deriv["output"] and "Hint: write the slope" in deriv["output"]
+    assert "your result for '5.2 sigmoid_grad from -700 to 700' differs" in deriv["output"]
+    assert "Hint: write the slope" in deriv["output"]
     relu, hidden = tests["Task 5.3 · ReLU and its derivative"], tests["Task 5.3 · ReLU and its derivative (hidden checks)"]
     assert (relu["score"], relu["max_score"], relu["visibility"]) == (2, 2, "visible")
     assert "modify" not in relu["output"], "a hidden check's reason is not shown before publication"
     assert (hidden["score"], hidden["max_score"], hidden["visibility"]) == (0, 1, "after_published")
-    assert "must not modify their input" in hidden["output"] and "Hint: work on a copy" in hidden["output"]
+    assert "'5.3 the input afterwards (unchanged?)' differs" in hidden["output"]
+    assert "Hint: work on a copy" in hidden["output"]
     visible_text = results["output"] + "".join(t["output"] for t in results["tests"] if t["visibility"] == "visible")
     assert "modify" not in visible_text
     assert "hidden check" in results["_stdout"], "the instructor's log has the full report"

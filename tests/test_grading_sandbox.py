@@ -145,9 +145,9 @@ def _find(batch, path: Path) -> dict:
 def test_hostile_answer_loses_only_its_task(hostile_batch, label, code, words):
     report = _find(hostile_batch, hostile_batch["paths"][label])
     tasks = {t["task"]: t for t in report["tasks"]}
-    assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, \
+    assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True, "5.4": True}, \
         f"{label}: {report['tasks']}\n{report['problems']}"
-    assert (report["points"], report["max_points"], tasks["5.2"]["points"]) == (5, 7, 0), report["tasks"]
+    assert (report["points"], report["max_points"], tasks["5.2"]["points"]) == (7, 9, 0), report["tasks"]
     reason = tasks["5.2"]["reason"]
     words = (words,) if isinstance(words, str) else words
     assert any(w in reason for w in words) and "\n" not in reason, f"{label}: {reason!r}"
@@ -168,7 +168,7 @@ def test_hostile_batch_leaves_the_machine_alone(hostile_batch):
 @needs_bwrap
 def test_surrogate_and_odd_paths(hostile_batch):
     report = _find(hostile_batch, hostile_batch["paths"]["surrogate"])
-    assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True}, report["tasks"]
+    assert verdicts(report) == {"5.1": True, "5.2": False, "5.3": True, "5.4": True}, report["tasks"]
     assert "lone surrogate" in report["tasks"][1]["reason"]
     good = _find(hostile_batch, hostile_batch["good"])
     assert good["passed"], good["tasks"]
@@ -207,7 +207,7 @@ def test_fallback_without_bwrap_says_so(tmp_path):
     ok, exit_, loop = json.loads(out.read_text(encoding="utf-8"))
     assert proc.returncode == 1 and "note: no sandbox (NNLIB_GRADE_SANDBOX=none)" in proc.stdout
     assert ok["passed"] and "no sandbox" in ok["sandbox"]
-    assert verdicts(exit_) == verdicts(loop) == {"5.1": True, "5.2": False, "5.3": True}
+    assert verdicts(exit_) == verdicts(loop) == {"5.1": True, "5.2": False, "5.3": True, "5.4": True}
     assert "exited with status 3" in exit_["tasks"][1]["reason"]
     assert "timed out" in loop["tasks"][1]["reason"]
     assert tree_hash(SOLUTIONS, EXERCISES, ROOT / "tools") == before
@@ -233,13 +233,13 @@ def test_class_gradebook_feedback_and_cache(tmp_path):
     assert "grading [" in first.stderr and "3/3" in first.stderr
     rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
     assert set(rows) == {"s0001", f"{CHAPTER}-bob", "carol"}
-    assert rows["s0001"]["total"] == rows["s0001"]["max"] == "7" and rows["s0001"]["status"] == "passed"
-    assert rows["s0001"]["task 5.3"] == "3" and rows["s0001"]["tasks passed"] == "3"
+    assert rows["s0001"]["total"] == rows["s0001"]["max"] == "9" and rows["s0001"]["status"] == "passed"
+    assert rows["s0001"]["task 5.3"] == "3" and rows["s0001"]["tasks passed"] == "4"
     bob = rows[f"{CHAPTER}-bob"]
-    assert (bob["task 5.1"], bob["task 5.2"], bob["total"], bob["max"], bob["tasks passed"]) == ("0", "2", "5", "7", "2")
+    assert (bob["task 5.1"], bob["task 5.2"], bob["total"], bob["max"], bob["tasks passed"]) == ("0", "2", "7", "9", "3")
     assert rows["carol"]["status"].startswith("error: ") and "not JSON" in rows["carol"]["status"]
     feedback = (out / "feedback" / f"{CHAPTER}-bob.md").read_text(encoding="utf-8")
-    assert "**5/7 points** (2/3 tasks passed)" in feedback
+    assert "**7/9 points** (3/4 tasks passed)" in feedback
     assert "task 5.1 sigmoid (0/2 points): **failed**" in feedback, feedback
     assert "*Hint:* check the sign of the exponent" in feedback, feedback
     assert "task 5.2 sigmoid derivative (2/2 points): passed" in feedback

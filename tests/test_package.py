@@ -67,7 +67,9 @@ def code_lines(path):
 
 def test_the_libraries_stay_small_enough_to_read_in_an_afternoon():
     nnlib = list(NNLIB.glob("*.py"))
-    nnbook = list((NNLIB.parent / "nnbook").glob("*.py"))   # the kit; figures/ is chapter code
+    # the kit; figures/ is chapter code, checks.py the exercises' report/judge module (own budget)
+    nnbook = [p for p in (NNLIB.parent / "nnbook").glob("*.py") if p.name != "checks.py"]
+    assert len((NNLIB.parent / "nnbook" / "checks.py").read_text().splitlines()) <= 450
     assert sum(code_lines(p) for p in nnlib) <= 900
     assert sum(len(p.read_text().splitlines()) for p in nnlib) <= 1500
     assert sum(len(p.read_text().splitlines()) for p in nnbook) <= 1300

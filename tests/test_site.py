@@ -611,7 +611,9 @@ def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_ur
                                                                 page: TocPage) -> None:
     """Every panel: one control moved at a time, then all its controls at once; the shown image
     is that combination's frame file, pixel for pixel (decoded by the browser); a slider move
-    (one step, after the pointer entered the panel) shows its frame within 100 ms."""
+    (one step, after the pointer entered the panel) shows its frame within 100 ms. A slider that
+    offers only some of its values (the panel's caption says so) offers at least 7; a dropdown
+    offers every option."""
     import base64
     import io
 
@@ -623,13 +625,20 @@ def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_ur
 
     if not _has_range_input(page):
         pytest.skip(f"{page.docname} has no slider panel")
-    panels = PANEL_DATA.findall(page.html.read_text(encoding="utf-8"))
+    text = page.html.read_text(encoding="utf-8")
+    panels = PANEL_DATA.findall(text)
     assert panels, f"{page.docname}: no static panel found"
-    timings, jumps = [], []
+    timings, jumps, frames = [], [], []
     with open_page(browser, f"{site_url}/{page.docname}.html") as visit:
         for pid, payload in panels:
             d = json.loads(payload)
             assert d["start"] and len(d["flat"]) == np.prod([len(lab) for lab in d["labels"]])
+            frames.append(len(d["flat"]))
+            widget = text[text.index(f'id="{pid}"'):].split("<script>", 1)[0]
+            for k, (name, lab) in enumerate(zip(d["names"], d["labels"])):
+                slider = f'<input type="range" id="{pid}-c{k}"' in widget
+                assert f"{name} offers" not in widget or (slider and len(lab) >= 7), \
+                    f"{page.docname} {pid}: {name} offers only {len(lab)} of its values"
             visit.page.locator(f"#{pid}").scroll_into_view_if_needed()
             visit.page.locator(f"#{pid}").hover()           # the panel preloads the next frames
             # slider moves, one step of one control at a time (timed), then every control at once
@@ -654,7 +663,7 @@ def test_every_panel_shows_the_frame_of_every_moved_combination(browser, site_ur
         assert not visit.console_errors, visit.console_errors
         assert not visit.failed, visit.failed
     _panel_report(f"panels {page.docname}", {
-        "panels": len(panels), "slider moves": len(timings), "move max ms": max(timings),
+        "panels": len(panels), "frames": frames, "slider moves": len(timings), "move max ms": max(timings),
         "move median ms": sorted(timings)[len(timings) // 2], "jump (all controls) max ms": max(jumps)})
     assert max(timings) <= 100, f"{page.docname}: a slider move took {max(timings):.0f} ms to show"
 

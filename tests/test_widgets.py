@@ -1,6 +1,7 @@
 """Tests of nnbook.widgets: slider panels in live (ipywidgets) and static (frame files) mode."""
 import io
 import json
+import os
 import re
 import time
 
@@ -303,6 +304,35 @@ def test_static_frames_equal_live_frames(typical):
     line = line_panel(w=(-2, 2, 0.25), b=(-2, 2, 0.25))
     for w, b in [(1.0, 0.0), (-1.0, 0.5), (1.75, -2.0)]:
         assert np.array_equal(pixels(typical.frame(w=w, b=b)), pixels(line.render(w=w, b=b)))
+
+
+@pytest.mark.skipif(widgets.PROCESSES < 2, reason="needs two CPUs and fork")
+def test_large_grids_render_in_forked_processes_frame_for_frame(tmp_path, monkeypatch):
+    """A grid of POOL_MIN frames or more is rendered by forked processes: the same PNGs as one
+    process renders, in the same order, and each run of the last control (one training run's
+    epochs, say) in one process, so that its caches serve the whole run."""
+    log = tmp_path / "pids"
+
+    def draw(fig, b=0.0, w=1.0):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {b}\n")
+        draw_line(fig, w=w, b=b)
+
+    def export():
+        return Panel(draw, b=(-2, 2, 0.25), w=(-1, 1, 0.25), mode="static", alt="a line").export()
+
+    pooled = export()                                       # 17 x 9 = 153 frames
+    assert len(pooled.index) == 153 >= widgets.POOL_MIN
+    by_b = {}
+    for row in log.read_text().splitlines():
+        pid, b = row.split()
+        by_b.setdefault(b, set()).add(int(pid))
+    assert len(by_b) == 17 and all(len(pids) == 1 for pids in by_b.values())
+    assert os.getpid() not in set.union(*by_b.values())   # rendered by the forked processes
+    monkeypatch.setattr(widgets, "PROCESSES", 1)
+    serial = export()
+    assert serial.frames == pooled.frames and serial.index == pooled.index
+    assert embedded(serial.html) == embedded(pooled.html)
 
 
 def test_static_html_accessibility_and_ids(typical):

@@ -5,7 +5,7 @@ grades and runs ``pytest --nbval`` there. After every cell the plugin rewrites
 ``cell-results.json`` beside this file (so a run that is killed still leaves the verdicts of the
 cells before): one entry per code cell (the notebook's folder name and nbval's ``cell_num``,
 counting code cells from 0) with the outcome, the exception the kernel raised (name and message),
-and the outputs expected and produced.
+and the outputs produced.
 
 It also makes nbval safer against a hostile cell:
 
@@ -15,6 +15,12 @@ It also makes nbval safer against a hostile cell:
   leaves behind (a fork bomb, a daemon holding the output pipes) is killed after the cell;
 * a cell's output is cut after ``NNLIB_GRADE_OUTPUT_LIMIT`` bytes (default 1 MiB): the rest is
   dropped as it arrives, and the cell fails with ``OutputLimit``.
+
+The data a check cell reports (``nnbook.checks.report``: display data of type
+``application/vnd.nnbook.report+json``) is recorded as the entry's ``reports``, untouched (at most
+``NNLIB_GRADE_REPORT_LIMIT`` bytes per cell, default 32 MiB; more fails the cell with
+``ReportLimit``). It decides nothing here: the grader validates it and judges it in its own
+process, against the reference solution's reports.
 """
 import json
 import os
@@ -27,6 +33,8 @@ import pytest
 
 RESULTS_FILE = Path(__file__).with_name("cell-results.json")
 OUTPUT_LIMIT = int(os.environ.get("NNLIB_GRADE_OUTPUT_LIMIT", str(1 << 20)))
+REPORT_LIMIT = int(os.environ.get("NNLIB_GRADE_REPORT_LIMIT", str(32 << 20)))
+REPORT_MIME = "application/vnd.nnbook.report+json"
 KEEP = 10_000  # characters of each recorded stream (the report quotes far fewer)
 _results = {}
 _current = {"item": None, "bytes": 0, "cut": False, "timed_out": False}
@@ -119,6 +127,19 @@ def _streams(outputs):
     return text
 
 
+def _reports(outputs):
+    """The report data of a cell's outputs, and whether it stayed within the limit."""
+    found, size = [], 0
+    for out in outputs or []:
+        data = out.get("data") if out.get("output_type") in ("display_data", "execute_result") else None
+        if isinstance(data, dict) and REPORT_MIME in data:
+            size += len(json.dumps(data[REPORT_MIME]))
+            if size > REPORT_LIMIT:
+                return found, False
+            found.append(data[REPORT_MIME])
+    return found, True
+
+
 def _save():
     tmp = RESULTS_FILE.with_suffix(".tmp")
     tmp.write_text(json.dumps([_results[k] for k in sorted(_results)], indent=1), encoding="utf-8")
@@ -182,8 +203,11 @@ def pytest_runtest_makereport(item, call):
         errors = [o for o in (getattr(item, "test_outputs", None) or []) if o.get("output_type") == "error"]
         entry["ename"] = errors[-1].get("ename", "") if errors else ""
         entry["evalue"] = str(errors[-1].get("evalue", ""))[:KEEP] if errors else ""
-        entry["expected"] = _streams(getattr(item.cell, "outputs", []))
         entry["got"] = _streams(getattr(item, "test_outputs", None))
+        entry["reports"], within = _reports(getattr(item, "test_outputs", None))
+        if not within:
+            entry["outcome"] = "failed"
+            entry["message"] = f"ReportLimit: the cell reported more than {REPORT_LIMIT} bytes of data"
         if report.when == "call" and _current["item"] is item and _current.get("timed_out"):
             entry["outcome"], entry["timed_out"] = "failed", True
         if report.when == "call" and _current["item"] is item and _current["cut"]:

@@ -10,10 +10,18 @@ with ``role`` one of
 ``setup``         imports and data every task may use (never uses an answer's names);
 ``answer``        the student's cell: the solution sits between ``### BEGIN SOLUTION`` and
                   ``### END SOLUTION`` lines;
-``check``         prints a line such as ``✓ 5.2 sigmoid derivative`` after asserts pass; its
-                  stored output is the expected output, compared exactly by nbval;
+``check``         computes results of the answer and reports them as plain data, one
+                  ``report(name, value)`` call each (:mod:`nnbook.checks`); it asserts nothing.
+                  The grader judges the reports in its own process against what the solution's
+                  answers report for the same names (``tools/grade.py``);
 ``hidden-check``  like ``check``, but only in ``solutions/``: the grader runs it, students never
-                  see it.
+                  see it (nor its reference data).
+
+In the exercise, each visible check cell keeps the solution's reports in its metadata
+(``nnlib.expected``: name, value and judging options; never a hidden check's), and its stored
+output is the ``✓ name`` line per report that a right answer prints: ``report`` compares the
+learner's result with them when it finds the notebook, so the learner gets ✓ or the reason in
+Jupyter without the grader. Report names are unique within a notebook.
 
 Points, partial credit and hints (all optional):
 
@@ -25,6 +33,10 @@ Points, partial credit and hints (all optional):
   0) must add up to the task's points, else :class:`ExerciseFormatError`; the task then scores
   the points of the checks that pass, but 0 when its answer cell itself fails. When no check
   carries points, the task is all or nothing.
+* a hidden check without points may carry ``"gate": true``: when it fails, the visible checks
+  of its task earn no points (the hidden checks keep theirs). A gate re-runs what the visible
+  checks test on inputs the learner never saw, so that an answer right only on the visible
+  inputs (a lookup table, a replay of the stored reference reports) earns nothing.
 
 The notebook's metadata may list names an answer must not use::
 
@@ -33,6 +45,13 @@ The notebook's metadata may list names an answer must not use::
 each a module (``nnlib.layers``: the module and everything in it) or an attribute
 (``nnlib.fit``). The grader (``tools/grade.py``) refuses an answer that imports or references one
 of them: that task scores 0 with the reason, the other tasks are graded as usual.
+
+Each task has a markdown heading that shows its points, consistent with the metadata::
+
+    ## Task 6.1 · Stable softmax (2 points)
+
+(``(1 point)`` for one point); a heading that is missing, shows no points or other points than
+the answer cell's ``nnlib.points`` is an :class:`ExerciseFormatError`.
 
 Markdown cells may carry ``"role": "solution-note"`` (an explanation shown on the solutions page
 only). The generated exercise keeps everything else: markdown, setup cells, check cells with their
@@ -73,6 +92,10 @@ CHECK_ROLES = ("check", "hidden-check")
 #: Tags that hide a solution behind a toggle on the solutions page; meaningless on a stub.
 SOLUTION_ONLY_TAGS = ("hide-input", "hide-output", "hide-cell", "remove-input")
 TASK_RE = re.compile(r"^\d+\.\d+$")
+#: the data a check cell reports (``nnbook.checks.report``), as display data in its outputs
+REPORT_MIME = "application/vnd.nnbook.report+json"
+#: a task's heading in a markdown cell: ``## Task 6.1 · Stable softmax (2 points)``
+HEADING_RE = re.compile(r"^## Task (\d+\.\d+) · (.+?)(?: \((\d+) points?\))?$")
 NAME_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
@@ -83,7 +106,8 @@ class ExerciseFormatError(ValueError):
 @dataclass(frozen=True)
 class Task:
     """One graded task of a notebook: its answer cell id, the ids of its check cells, its points
-    (the maximum) and, per check cell, ``(cell id, points or None, hint)``."""
+    (the maximum), per check cell ``(cell id, points or None, hint)``, and its gates (the hidden
+    checks whose failure costs the whole task, see the module docstring)."""
     task: str
     title: str
     answer_id: str
@@ -91,6 +115,7 @@ class Task:
     hidden_ids: tuple[str, ...]
     points: int = 1
     check_meta: tuple[tuple[str, int | None, str], ...] = ()
+    gates: tuple[str, ...] = ()
 
     @property
     def partial(self) -> bool:
@@ -193,12 +218,78 @@ def _stdout(cell) -> str:
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
 
+def reports_of(cell) -> list[dict]:
+    """The report data a check cell's stored outputs hold (``nnbook.checks.report``)."""
+    return [o["data"][REPORT_MIME] for o in cell.get("outputs", [])
+            if isinstance(o.get("data"), dict) and REPORT_MIME in o["data"]]
+
+
+#: A visible report's value is stored for the self-check only up to this many numbers.
+STORED_ENTRIES = 20_000
+
+
+def _entries(value) -> int:
+    if not isinstance(value, dict) or len(value) != 1:
+        return 0
+    (tag, body), = value.items()
+    if tag == "a":
+        n = 1
+        for size in body[1]:
+            n *= size
+        return n
+    if tag == "l":
+        return sum(_entries(v) for v in body)
+    if tag == "d":
+        return sum(_entries(v) for v in body.values())
+    return 1
+
+
+def _expected(msg: dict) -> dict:
+    """What the exercise stores of a visible report: name, judging options and the reference's
+    value (none for a judge that runs the learner's network, or a value too large to store)."""
+    judge = msg.get("judge") or {}
+    entry = {"name": msg["name"], "judge": judge, "value": msg["value"]}
+    if msg.get("stored") is False or "mlp_accuracy" in judge or "relu_net_accuracy" in judge \
+            or _entries(msg["value"]) > STORED_ENTRIES:
+        entry["value"], entry["stored"] = {"n": None}, False
+    elif "at_least" in judge or "at_most" in judge:   # a threshold needs no reference value
+        entry["value"] = {"n": None}
+    return entry
+
+
+def tidy_reports(nb) -> None:
+    """Keep a solution's stored report data small and private: a hidden check's data is dropped
+    (only its printed lines stay), and so are the ``against`` data (test images, say) of any check
+    and the values the exercise would not store anyway (networks, arrays of more than
+    :data:`STORED_ENTRIES` numbers). The grader never reads them: it runs the solution itself."""
+    for cell in nb.cells:
+        role = cell_role(cell)
+        if role not in CHECK_ROLES:
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if isinstance(data, dict) and REPORT_MIME in data:
+                if role == "hidden-check":
+                    continue
+                msg = data[REPORT_MIME]
+                msg.pop("against", None)
+                judge = msg.get("judge") or {}
+                if "mlp_accuracy" in judge or "relu_net_accuracy" in judge \
+                        or _entries(msg.get("value")) > STORED_ENTRIES:   # a network, test images
+                    msg["value"], msg["stored"] = {"n": None}, False
+            kept.append(out)
+        cell.outputs = kept
+
+
 def tasks(nb, name: str = "notebook") -> list[Task]:
     """Validate a solution notebook's structure and return its tasks in notebook order.
 
     Raises :class:`ExerciseFormatError` naming the offending cell when a rule is broken.
     """
     found: dict[str, dict] = {}
+    headings: dict[str, tuple[str, re.Match]] = {}
+    report_names: set = set()
     ids = set()
     for index, cell in enumerate(nb.cells):
         cid = cell.get("id")
@@ -212,6 +303,9 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
         if cell.cell_type == "markdown":
             if role is not None and role not in MARKDOWN_ROLES:
                 raise ExerciseFormatError(f"{where}: markdown role must be one of {MARKDOWN_ROLES}")
+            for line in cell.source.split("\n"):
+                if (match := HEADING_RE.match(line.rstrip())) and match.group(1) not in headings:
+                    headings[match.group(1)] = (where, match)
             continue
         if cell.cell_type != "code":
             continue
@@ -250,12 +344,25 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
             if line in _stdout(cell):
                 raise ExerciseFormatError(f"{where}: the check prints the solution's code ({line!r}); "
                                           "a check says what is wrong, never the expected code")
+        if "report(" not in cell.source or (role == "check" and not reports_of(cell)):
+            raise ExerciseFormatError(f"{where}: a check cell reports its results with "
+                                      "nnbook.checks.report(name, value) (and asserts nothing); "
+                                      "run the solution notebook to store the reports")
+        for msg in reports_of(cell):
+            if msg.get("name") in report_names:
+                raise ExerciseFormatError(f"{where}: the report name {msg.get('name')!r} is used twice; "
+                                          "each report of a notebook needs a name of its own")
+            report_names.add(msg.get("name"))
         found[task][role].append(cid)
         points = info.get("points")
         if points is not None:
             points = _points(points, where, "a check", 0)
         hint = _hint(info["hint"], where, found[task]["solution"]) if "hint" in info else ""
         found[task]["meta"].append((cid, points, hint))
+        if "gate" in info:
+            if info["gate"] is not True or role != "hidden-check" or points:
+                raise ExerciseFormatError(f"{where}: nnlib.gate must be true, on a hidden check without points")
+            found[task].setdefault("gates", []).append(cid)
     if not found:
         raise ExerciseFormatError(f"{name}: no answer cells (nnlib.role 'answer') found")
     result = []
@@ -263,7 +370,8 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
         if not entry["check"]:
             raise ExerciseFormatError(f"{name}: task {task} has no visible check cell")
         item = Task(task, entry["title"], entry["answer"], tuple(entry["check"]),
-                    tuple(entry["hidden-check"]), entry["points"], tuple(entry["meta"]))
+                    tuple(entry["hidden-check"]), entry["points"], tuple(entry["meta"]),
+                    tuple(entry.get("gates", ())))
         if item.partial:
             given = sum(item.check_points(c) for c in item.check_ids + item.hidden_ids)
             if given != item.points:
@@ -273,8 +381,24 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
                     f"but the task has {item.points} points (nnlib.points of its answer cell); make "
                     "them agree, or remove the checks' points for all-or-nothing grading")
         result.append(item)
+    for item in result:
+        _check_heading(item, headings.get(item.task), name)
     forbidden_names(nb, name)
     return result
+
+
+def _check_heading(task: Task, heading, name: str) -> None:
+    """The task's markdown heading exists and shows the task's points."""
+    want = f"{task.points} point{'s' if task.points != 1 else ''}"
+    if heading is None:
+        raise ExerciseFormatError(f"{name}: task {task.task} has no markdown heading; add a line "
+                                  f"'## Task {task.task} · <title> ({want})' above its answer cell")
+    where, match = heading
+    if match.group(3) is None or int(match.group(3)) != task.points:
+        shown = f"shows {match.group(3)} points" if match.group(3) else "shows no points"
+        raise ExerciseFormatError(f"{where}: the heading of task {task.task} {shown}, but the task has "
+                                  f"{want} (nnlib.points of its answer cell); write '## Task "
+                                  f"{task.task} · {match.group(2)} ({want})'")
 
 
 def make_exercise(solution, name: str = "notebook"):
@@ -290,6 +414,11 @@ def make_exercise(solution, name: str = "notebook"):
         role = cell_role(cell)
         if role in ("hidden-check", "solution-note"):
             continue
+        if role == "check":  # the reference's reports go into the metadata; the output is ✓ lines
+            expected = [_expected(msg) for msg in reports_of(cell)]
+            cell.metadata.setdefault("nnlib", {})["expected"] = expected
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                   text="".join(f"✓ {m['name']}\n" for m in expected))]
         if role == "answer":
             cell.source = strip_solution(cell.source, f"{name}, cell {index}")
             cell.outputs = []
@@ -358,6 +487,7 @@ def out_of_date(solutions_dir: Path = SOLUTIONS_DIR, exercises_dir: Path = EXERC
 def execute_solution(path: Path, timeout: int = 180) -> None:
     """Re-run a solution notebook in place so its stored outputs are fresh (no timing metadata)."""
     nb = execute(path, timeout)
+    tidy_reports(nb)
     tasks(nb, Path(path).stem)
     Path(path).write_bytes(dumps(nb).encode("utf-8"))
 

@@ -8,19 +8,30 @@ The grader trusts nothing in the submitted file except the *source* of its answe
    ``nnlib.task`` with ``role: answer``, else the nbformat cell id), never by position; an answer
    cell that cannot be found counts as unanswered;
 3. builds a fresh notebook from the reference: every answer cell gets the student's source, every
-   other cell stays the reference's own, including the check cells, the hidden checks students
-   never saw, and their expected outputs; saved outputs and edited or deleted check cells in the
-   submission change nothing;
-4. runs ``pytest --nbval`` on it in a sandbox (check cells compared exactly, the other cells only
-   required to run without error): bubblewrap (``bwrap``) with the file system read-only, a
-   private ``/tmp`` holding only that notebook, the repository, ``solutions/``, the submissions'
-   folders and the home folder hidden, no network, a PID namespace, its own user id when run as
-   root, and limits (:class:`Limits`: time per cell and per notebook, memory, output per cell,
-   processes, file size). Without ``bwrap`` it falls back to a plain subprocess and says so;
-5. when a task stops the kernel (a timeout, ``os._exit``, a kill, the memory limit), that task is
+   other cell stays the reference's own, including the check cells and the hidden checks students
+   never saw; no output of the reference goes in (the notebook sits where the answers can read
+   it). Saved outputs and edited or deleted check cells in the submission change nothing;
+4. runs ``pytest --nbval`` on it in a sandbox (every cell only required to run without error):
+   bubblewrap (``bwrap``) with the file system read-only, a private ``/tmp`` holding only that
+   notebook, the repository, ``solutions/``, the submissions' folders, the reference cache and
+   the home folder hidden, no network, a PID namespace, its own user id when run as root, and
+   limits (:class:`Limits`: time per cell and per notebook, memory, output per cell, processes,
+   file size). Without ``bwrap`` it falls back to a plain subprocess and says so. The run is
+   seeded (:data:`GRADE_SEED`, ``PYTHONHASHSEED=0``): grading twice gives one verdict;
+5. judges, in this process: a check cell asserts nothing, it reports plain data
+   (``nnbook.checks.report``: numbers, strings, numeric arrays, lists and dicts of them), which
+   the plugin records from nbval's outputs. Each report is validated on arrival and compared
+   (:func:`judge_cell`) with the same-named report of the *reference run*: the solution's own
+   answers run with the same cells in a clean sandbox of their own (:func:`reference_reports`,
+   cached by content hash: a class costs one reference run per exercise). Whatever an answer does
+   to its interpreter (numpy, nnlib, IPython's hooks, the results file), it can only change the
+   data it reports; the reference data of the hidden checks never enters the sandbox. A check
+   passes when its cell ran and every report matches (allclose by default; thresholds, agreement
+   rates, a network's accuracy on held-out images computed here);
+6. when a task stops the kernel (a timeout, ``os._exit``, a kill, the memory limit), that task is
    lost with the reason and the notebook runs again without its answer, so the other tasks are
    graded fairly;
-6. prints one line per task with its points (``task 5.2 sigmoid derivative (0/2 points):
+7. prints one line per task with its points (``task 5.2 sigmoid derivative (0/2 points):
    failed: … (hint: …)``) and the score (``score: 5/7 points, 2/3 tasks``), and exits with status
    1 when a task fails, 2 when a file cannot be graded (its reason on stderr; the other files are
    still graded). ``--json`` writes a list of reports (``points``, ``max_points``, ``score`` and
@@ -47,12 +58,8 @@ loads one by a literal name (``__import__('nnlib.layers')``, ``importlib.import_
 scores 0 with a one-line reason naming the name, and the other tasks are graded as usual. The
 check is static, a guard against shortcuts rather than a security boundary.
 
-Gradescope: ``--gradescope OUT.zip`` writes an autograder archive (``setup.sh``,
-``run_autograder``, the grader, the book's packages and the solutions: keep it private);
-``run_autograder`` grades ``/autograder/submission/*.ipynb`` into
-``/autograder/results/results.json`` (``AUTOGRADER_ROOT`` moves ``/autograder``,
-``AUTOGRADER_PYTHON`` picks the interpreter), through ``--gradescope-results FILE``. See
-:func:`gradescope_results`.
+Gradescope: ``--gradescope OUT.zip`` writes an autograder archive and ``--gradescope-results
+FILE`` grades a submission folder into Gradescope's ``results.json``; see :mod:`tools.gradescope`.
 
 Usage::
 
@@ -85,6 +92,7 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook import checks
 from tools.exercises import (ROOT, SOLUTIONS_DIR, ExerciseFormatError, cell_info, cell_role,
                              forbidden_names, read, solution_paths, strip_solution, tasks)
 
@@ -246,11 +254,28 @@ def _neutralise_markers(source: str) -> str:
     return NBVAL_MARKER_RE.sub(lambda m: f"{m.group(1)}{m.group(2).lower()} (ignored by the grader)", source)
 
 
+#: The seed of every grading run: the graded notebook's first cell seeds ``random`` and numpy's
+#: global generator with it (and PYTHONHASHSEED is fixed), so grading twice gives one verdict.
+GRADE_SEED = 20_151_015
+SEED_CELL_ID = "nnlib-grader-seed"
+SEED_SOURCE = (f"import random as _random, numpy as _np\n_random.seed({GRADE_SEED}); "
+               f"_np.random.seed({GRADE_SEED})\ndel _random, _np")
+
+
+def _seed_cell():
+    cell = nbformat.v4.new_code_cell(SEED_SOURCE)
+    cell.id = SEED_CELL_ID
+    cell.metadata["tags"] = ["nbval-ignore-output"]
+    return cell
+
+
 def build_graded_notebook(reference, student, task_list, skip=frozenset()):
     """The notebook nbval runs: the reference, with the student's answer sources pasted in.
 
     Returns ``(notebook, missing)`` where ``missing`` lists tasks without an answer cell. The
     answers of the tasks in ``skip`` (already lost) are left as the exercise hands them out.
+    The notebook holds no output of the reference (it sits in the sandbox, where the answers can
+    read it): check cells report data, and the judge compares it outside the sandbox.
     """
     nb = copy.deepcopy(reference)
     by_task, by_id = _student_answers(student)
@@ -264,7 +289,7 @@ def build_graded_notebook(reference, student, task_list, skip=frozenset()):
         else:
             source = cell.get("source", "")
             answers[task.answer_id] = "".join(source) if isinstance(source, list) else str(source)
-    cells = []
+    cells = [_seed_cell()]
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -274,23 +299,25 @@ def build_graded_notebook(reference, student, task_list, skip=frozenset()):
                 cell.source = _neutralise_markers(answers[cell.id])
             else:  # unanswered: what the exercise notebook holds
                 cell.source = strip_solution(cell.source)
-            cell.outputs = []
-            cell.execution_count = None
-            cell.metadata["tags"] = ["nbval-ignore-output"]
-        elif role in ("check", "hidden-check"):
-            cell.metadata["tags"] = ["nbval-check-output"]
-        else:
-            cell.metadata["tags"] = ["nbval-ignore-output"]
+        cell.outputs = []
+        cell.execution_count = None
+        cell.metadata["tags"] = ["nbval-ignore-output"]
         cells.append(cell)
     nb.cells = cells
     return nb, missing
 
 
-def _quote(text: str, limit: int = 160) -> str:
-    text = text.rstrip("\n")
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return repr(text)
+def build_reference_notebook(reference):
+    """The reference run's notebook: the solution's own code cells, outputs dropped, seeded alike."""
+    nb = copy.deepcopy(reference)
+    cells = [_seed_cell()]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata["tags"] = ["nbval-ignore-output"]
+            cells.append(cell)
+    nb.cells = cells
+    return nb
 
 
 def _reason(result: dict | None, role: str) -> str:
@@ -298,6 +325,8 @@ def _reason(result: dict | None, role: str) -> str:
     prefix = "hidden check: " if role == "hidden-check" else ""
     if result is None:
         return prefix + "the cell did not run (the kernel stopped earlier)"
+    if result.get("judged"):
+        return prefix + result["judged"]
     ename, evalue = result.get("ename", ""), result.get("evalue", "")
     message = result.get("message", "")
     if message.startswith("KernelDied: "):
@@ -319,16 +348,6 @@ def _reason(result: dict | None, role: str) -> str:
         return prefix + (f"{ename}: {evalue}" if evalue else ename)
     if result.get("xfail_reason"):
         return prefix + "not run properly: an earlier cell timed out"
-    if message.startswith("Cell outputs differ"):
-        expected, got = result.get("expected", {}), result.get("got", {})
-        shown = got.get("stdout", "")
-        extra = ""
-        if got.get("stderr"):
-            extra = f" and on stderr {_quote(got['stderr'].strip().splitlines()[-1])}"
-        if got.get("other"):
-            extra += f" and displayed {_quote(str(got['other'][0]))}"
-        return prefix + (f"wrong output (expected {_quote(expected.get('stdout', ''))}, "
-                         f"got {_quote(shown)}{extra})")
     return prefix + (message.splitlines()[0] if message else "the cell failed")
 
 
@@ -697,9 +716,9 @@ def run_sandboxed(nb, limits: Limits = Limits(), hidden: tuple = ()) -> tuple[Ru
                  "-W", "ignore::DeprecationWarning"]
         env = dict(os.environ, MPLBACKEND="Agg", NNBOOK_WIDGETS="static", JUPYTER_PLATFORM_DIRS="1",
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", NNLIB_GRADE_OUTPUT_LIMIT=str(limits.output),
-                   PYTHONDONTWRITEBYTECODE="1")
-        for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST",
-                     "COVERAGE_PROCESS_START"):
+                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", NNBOOK_GRADING="1")
+        for name in ("NNBOOK_NOTEBOOK", "JPY_SESSION_NAME", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER",
+                     "PYTEST_CURRENT_TEST", "COVERAGE_PROCESS_START"):
             env.pop(name, None)
         if bwrap is not None:
             env.update(NNLIB_GRADE_REAP="1", HOME="/tmp/home", XDG_CACHE_HOME="/tmp/home/.cache", TMPDIR="/tmp",
@@ -728,10 +747,34 @@ def run_sandboxed(nb, limits: Limits = Limits(), hidden: tuple = ()) -> tuple[Ru
         results_file = work / "cell-results.json"
         try:
             results = json.loads(results_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except Exception:  # missing, not JSON, nested too deeply: written in the sandbox
             results = []
-    by_cell = {entry["cell_num"]: entry for entry in results}
-    return RunResult(by_cell, timed_out, proc.returncode, log_text), note
+    return RunResult(_sane_results(results), timed_out, proc.returncode, log_text), note
+
+
+def _sane_results(entries) -> dict[int, dict]:
+    """The results file, written inside the sandbox (so a hostile cell may have rewritten it), as
+    ``{code-cell number: entry}`` with only the known fields, each of its type; anything else is
+    dropped. A forged entry can only claim what a cell could print: the judge decides."""
+    def text(value) -> str:
+        return value[:20_000] if isinstance(value, str) else ""
+
+    def streams(value) -> dict:
+        value = value if isinstance(value, dict) else {}
+        other = value.get("other") if isinstance(value.get("other"), list) else []
+        return {"stdout": text(value.get("stdout")), "stderr": text(value.get("stderr")),
+                "other": [text(o) for o in other[:5]]}
+
+    out: dict[int, dict] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or type(entry.get("cell_num")) is not int:
+            continue
+        clean = {k: text(entry.get(k)) for k in ("outcome", "xfail_reason", "message", "ename", "evalue")}
+        clean.update(cell_num=entry["cell_num"], timed_out=entry.get("timed_out") is True,
+                     got=streams(entry.get("got")),
+                     reports=entry["reports"] if isinstance(entry.get("reports"), list) else [])
+        out[entry["cell_num"]] = clean
+    return out
 
 
 def run_nbval(notebooks, timeout: int = DEFAULT_CELL_TIMEOUT) -> list[dict[int, dict]]:
@@ -831,8 +874,159 @@ def _prepare(path, solution=None, solutions_dir: Path = SOLUTIONS_DIR) -> _Prepa
                            f"not those of {solution.stem} ({', '.join(sorted(own))}): a notebook "
                            "for another chapter?")
     digest = hashlib.sha256(data + b"\0" + solution.read_bytes() + b"\0" + PLUGIN.read_bytes()
-                            + Path(__file__).read_bytes()).hexdigest()
+                            + Path(__file__).read_bytes() + Path(checks.__file__).read_bytes()).hexdigest()
     return _Prepared(path, solution, reference, student, task_list, _student_id(student, path), digest)
+
+
+# ---------------------------------------------------------------------------------- the reference run
+#: Change it when the way a reference run is built or read changes (the cache key includes it).
+REFERENCE_FORMAT = "reference run 1: seeded first cell, every code cell, outputs dropped"
+_REFERENCE_MEMO: dict[str, dict] = {}
+_REFERENCE_LOCKS: dict[str, object] = {}
+
+
+def reference_cache_dir() -> Path | None:
+    """Where reference runs are cached across grader runs (``NNLIB_GRADE_CACHE``; ``none``: in
+    memory only). Default ``~/.cache/nnlib-grader``, hidden from every sandbox."""
+    value = os.environ.get("NNLIB_GRADE_CACHE", "")
+    if value == "none":
+        return None
+    return Path(value) if value else _cache_dir().parent / "nnlib-grader"
+
+
+def _reference_key(solution: Path) -> str:
+    """A hash of everything the reference's reports depend on: the solution notebook, the plugin,
+    the run's format and seed, the packages the cells import (nnbook's checks among them), and
+    the interpreter."""
+    import hashlib
+    import numpy
+    digest = hashlib.sha256()
+    parts = [Path(solution).read_bytes(), PLUGIN.read_bytes(), REFERENCE_FORMAT.encode(),
+             SEED_SOURCE.encode(), sys.version.encode(), numpy.__version__.encode()]
+    for package in ("nnlib", "nnbook"):
+        parts += [p.read_bytes() for p in sorted((ROOT / package).rglob("*.py"))]
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little") + part)
+    return digest.hexdigest()
+
+
+def reference_reports(prepared: "_Prepared", limits: Limits, hidden: tuple) -> dict[str, list]:
+    """``{check cell id: [report, ...]}``: what the solution's own answers report, from a clean
+    run of the solution notebook in a sandbox of its own (once per solution and grader version:
+    memoised, and cached on disk by content hash). :class:`GradingError` when the solution fails
+    its own checks."""
+    import threading
+    key = _reference_key(prepared.solution)
+    with _REFERENCE_LOCKS.setdefault("", threading.Lock()):
+        lock = _REFERENCE_LOCKS.setdefault(key, threading.Lock())
+    with lock, _file_lock(reference_cache_dir(), key):  # one reference run, even across processes
+        if key in _REFERENCE_MEMO:
+            return _REFERENCE_MEMO[key]
+        folder = reference_cache_dir()
+        cached = folder / f"reference-{key}.json" if folder is not None else None
+        data = None
+        if cached is not None and cached.is_file():
+            try:
+                data = json.loads(cached.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = None
+        if not isinstance(data, dict):
+            data = _run_reference(prepared, limits, hidden)
+            if cached is not None:
+                try:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps(data), encoding="utf-8")
+                    os.replace(tmp, cached)
+                except OSError:
+                    pass
+        _REFERENCE_MEMO[key] = data
+        return data
+
+
+class _file_lock:
+    """An exclusive lock on ``folder/reference-KEY.lock`` (nothing when there is no cache folder)."""
+
+    def __init__(self, folder: Path | None, key: str):
+        self.path = None if folder is None else Path(folder) / f"reference-{key}.lock"
+        self.file = None
+
+    def __enter__(self):
+        if self.path is not None:
+            try:
+                import fcntl
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file = open(self.path, "a")
+                fcntl.flock(self.file, fcntl.LOCK_EX)
+            except (OSError, ImportError):
+                self.file = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.file is not None:
+            self.file.close()   # closing releases the lock; the empty file stays for the next run
+
+
+def _run_reference(prepared: "_Prepared", limits: Limits, hidden: tuple) -> dict[str, list]:
+    nb = build_reference_notebook(prepared.reference)
+    generous = Limits(cell_timeout=max(limits.cell_timeout, DEFAULT_CELL_TIMEOUT),
+                      notebook_timeout=max(limits.notebook_timeout, Limits.notebook_timeout),
+                      memory=max(limits.memory, Limits.memory))
+    run, _ = run_sandboxed(nb, generous, hidden)
+    where = f"the reference solution {prepared.solution.stem}"
+    out: dict[str, list] = {}
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        r, role = run.results.get(i), cell_role(cell) or "setup"
+        if r is None or r.get("outcome") != "passed":
+            raise GradingError(f"{where} fails in its own cell {cell.id}: {_reason(r, role)}")
+        if role in ("check", "hidden-check"):
+            names = []
+            for msg in r["reports"]:
+                try:
+                    checks.decode(msg["value"])
+                    names.append(msg["name"])
+                except (checks.ReportError, KeyError, TypeError) as exc:
+                    raise GradingError(f"{where}: check cell {cell.id} reports no plain data: {exc}") from None
+            if not names or len(set(names)) != len(names):
+                raise GradingError(f"{where}: check cell {cell.id} must report at least one result, "
+                                   "each under a name of its own")
+            out[cell.id] = r["reports"]
+    return out
+
+
+def judge_cell(reports, reference: list) -> str | None:
+    """The judge, in the grader's own process: None when the learner's ``reports`` of one check
+    cell (as they arrived from the sandbox) match the reference's, else the first reason."""
+    mine: dict[str, list] = {}
+    for msg in reports if isinstance(reports, list) else []:
+        if isinstance(msg, dict) and isinstance(msg.get("name"), str):
+            mine.setdefault(msg["name"], []).append(msg)
+    for ref in reference:
+        got = mine.get(ref["name"], [])
+        if not got:
+            return f"no result was reported for {ref['name']!r} (did the check cell stop early?)"
+        if len(got) > 1:
+            return f"the result for {ref['name']!r} was reported {len(got)} times"
+        try:
+            why = checks.judge_data(got[0], ref)
+        except Exception as exc:  # whatever arrived, the grader itself never crashes on it
+            why = f"your result for {ref['name']!r} cannot be judged ({type(exc).__name__})"
+        if why:
+            return why
+    return None
+
+
+def _apply_judge(code_cells, results: dict[int, dict], reference: dict[str, list]) -> dict[int, dict]:
+    """``results`` with every check cell that ran without error judged: a report that differs
+    from the reference's fails it with the judge's reason."""
+    judged = dict(results)
+    for i, cell in enumerate(code_cells):
+        r = results.get(i)
+        if cell.id in reference and r is not None and r.get("outcome") == "passed":
+            why = judge_cell(r.get("reports"), reference[cell.id])
+            if why is not None:
+                judged[i] = dict(r, outcome="failed", judged=_clean(why))
+    return judged
 
 
 # ---------------------------------------------------------------------------------- verdicts
@@ -873,6 +1067,7 @@ def _grade_prepared(prepared: _Prepared, limits: Limits, hidden: tuple, keep_dir
     task is lost with the reason and the notebook is run again without its answer, so that the
     other tasks are graded fairly."""
     owner = _task_of(prepared)
+    reference = reference_reports(prepared, limits, hidden)
     lost: dict[str, str] = {}
     note, problems = "", []
     by_task, _ = _student_answers(prepared.student)
@@ -913,7 +1108,8 @@ def _grade_prepared(prepared: _Prepared, limits: Limits, hidden: tuple, keep_dir
             problems.append(f"grading stopped in cell {code_cells[index].id}: {why}")
             break
         lost[task] = why
-    report = _report(prepared, nb, missing, run.results, lost)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    report = _report(prepared, nb, missing, _apply_judge(code_cells, run.results, reference), lost)
     report.problems[:0] = problems
     report.sandbox = note
     return report
@@ -956,7 +1152,8 @@ def _unanswered(reason: str) -> bool:
 def _task_result(task, cells) -> TaskResult:
     """A task's verdict and points from its cells' results ``[(cell id, role, result)]``: the
     reason is the first failure's (for partial credit, the number of further failed checks with
-    another reason added), the hint that of every failed check that has one."""
+    another reason added), the hint that of every failed check that has one. A failed gate
+    (``nnlib.gate``) costs the points of the visible checks."""
     checks, failures = [], []
     for cid, role, r in cells:
         passed = r is not None and r.get("outcome") == "passed"
@@ -965,14 +1162,17 @@ def _task_result(task, cells) -> TaskResult:
                  "hint": "" if role == "answer" else task.hint(cid)}
         if role != "answer" and task.partial:
             entry["points"] = task.check_points(cid)
+        if cid in task.gates:
+            entry["gate"] = True
         checks.append(entry)
         if not passed:
             failures.append(entry)
     answer_ok = checks[0]["passed"]
+    gated = any(c.get("gate") for c in failures)   # right on the visible inputs only, maybe
     if not answer_ok:
         points = 0
     elif task.partial:
-        points = sum(c["points"] for c in checks[1:] if c["passed"])
+        points = sum(c["points"] for c in checks[1:] if c["passed"] and not (gated and c["role"] == "check"))
     else:
         points = task.points if not failures else 0
     reason = failures[0]["reason"] if failures else ""
@@ -1013,8 +1213,15 @@ def _grade_path(path, solution, solutions_dir, limits, keep_dir, cache):
         report = Report.from_dict(cached["report"])
         report.cached = True
         return report
-    hidden = tuple({ROOT, Path(solutions_dir).resolve(), prepared.solution.resolve().parent,
-                    prepared.path.resolve().parent})
+    hidden = {ROOT, Path(solutions_dir).resolve(), prepared.solution.resolve().parent,
+              prepared.path.resolve().parent}
+    if reference_cache_dir() is not None:
+        try:  # made now, so that the sandbox can hide it
+            reference_cache_dir().mkdir(parents=True, exist_ok=True)
+            hidden.add(reference_cache_dir().resolve())
+        except OSError:
+            pass
+    hidden = tuple(hidden)
     try:
         report = _grade_prepared(prepared, limits, hidden, keep_dir)
     except GradingError as exc:
@@ -1114,289 +1321,6 @@ def write_gradebook(results, out: Path) -> Path:
     return out / "gradebook.csv"
 
 
-# ---------------------------------------------------------------------------------- Gradescope
-#: Only the site and the browser tests need these; the autograder image leaves them out.
-GRADESCOPE_SKIPPED_REQUIREMENTS = ("jupyter-book", "jupyter-cache", "playwright", "pytest-xdist",
-                                   "hypothesis")
-GRADESCOPE_TOOLS = ("__init__.py", "grade.py", "exercises.py", "_nbval_plugin.py", "run_notebooks.py")
-
-SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image (an Ubuntu image with
-# Python 3.11 or newer: choose the Ubuntu 24.04 base image). It installs Python, bubblewrap (the
-# grader's sandbox, where the image allows it) and the book's pinned packages into a virtual
-# environment beside this file. Written by `python -m tools.grade --gradescope`.
-set -euo pipefail
-SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export DEBIAN_FRONTEND=noninteractive
-if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq || true
-    apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
-    apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
-        || echo "setup.sh: bubblewrap is not available; the grader will run without its sandbox"
-fi
-PY="${AUTOGRADER_SETUP_PYTHON:-python3}"
-"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || { echo "setup.sh: Python 3.11 or newer is needed (choose the Ubuntu 24.04 base image)" >&2; exit 1; }
-"$PY" -m venv "$SOURCE/.venv"
-"$SOURCE/.venv/bin/python" -m pip install --quiet --upgrade pip
-cd "$SOURCE"
-"$SOURCE/.venv/bin/python" -m pip install --quiet -r requirements.txt   # pinned; nnlib and nnbook from here
-"$SOURCE/.venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
-"$SOURCE/.venv/bin/python" -m tools.grade --help >/dev/null
-@MNIST@echo "setup.sh: the autograder is ready"
-"""
-
-MNIST_PREFETCH = """# a solution loads MNIST: download and verify it now (the grading sandbox has no network)
-"$SOURCE/.venv/bin/python" -c "from nnbook.datasets import load_mnist; load_mnist(split='train'); load_mnist(split='test')" \\
-    || echo "setup.sh: MNIST could not be downloaded; the notebooks fall back to the 8x8 digits"
-"""
-
-RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this for every submission: it grades /autograder/submission/*.ipynb against the
-# solutions in /autograder/source/solutions and writes /autograder/results/results.json.
-# AUTOGRADER_ROOT moves /autograder (to test it locally), AUTOGRADER_PYTHON picks the interpreter
-# (default: the virtual environment setup.sh made), AUTOGRADER_GRADE_ARGS adds grader options
-# (e.g. "--timeout 60"). Written by `python -m tools.grade --gradescope`.
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-SOURCE="$ROOT/source"
-PYTHON="${AUTOGRADER_PYTHON:-$SOURCE/.venv/bin/python}"
-RESULTS="$ROOT/results/results.json"
-mkdir -p "$ROOT/results"
-rm -f "$RESULTS"
-cd "$SOURCE" && "$PYTHON" -m tools.grade "$ROOT/submission" --gradescope-results "$RESULTS" \
-    --solutions "$SOURCE/solutions" @SOLUTION@ ${AUTOGRADER_GRADE_ARGS:-}
-if [ ! -s "$RESULTS" ]; then
-    echo "run_autograder: the grader wrote no results (see the log above)" >&2
-    printf '%s\n' '{"score": 0, "output": "The autograder failed before it could grade this submission; please tell your instructor.", "stdout_visibility": "hidden", "tests": []}' > "$RESULTS"
-fi
-exit 0
-"""
-
-GRADESCOPE_README = """# Autograder archive (private: it holds the reference solutions)
-
-Written by `python -m tools.grade --gradescope` from the course-book repository. Upload this zip as
-a Gradescope *programming assignment* autograder (base image: Ubuntu 24.04). `setup.sh` installs
-the pinned packages; `run_autograder` grades each submitted notebook with `tools/grade.py` and
-writes `results.json` (a test per task, hidden checks shown after the grades are published).
-"""
-
-
-def _gradescope_requirements() -> str:
-    lines = []
-    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        name = re.split(r"[=<>!~\[ ;]", line.strip(), maxsplit=1)[0].lower()
-        if name in GRADESCOPE_SKIPPED_REQUIREMENTS:
-            continue
-        lines.append(line)
-    return ("# The book's pinned requirements.txt without the site-only packages "
-            f"({', '.join(GRADESCOPE_SKIPPED_REQUIREMENTS)}).\n" + "\n".join(lines) + "\n")
-
-
-def build_gradescope(out: Path, solutions_dir: Path = SOLUTIONS_DIR, solution: Path | None = None) -> Path:
-    """Write the Gradescope autograder archive ``out`` (a zip): ``setup.sh`` and ``run_autograder``
-    at its root, the grader (``tools/``), the book's packages (``nnlib/``, ``nnbook/``,
-    ``pyproject.toml``), the pinned ``requirements.txt`` and the solutions (every notebook of
-    ``solutions_dir``, or only ``solution``, which the archive then always grades against). Every
-    solution is validated first (:class:`ExerciseFormatError`). The archive is private."""
-    import zipfile
-    chosen = [Path(solution)] if solution is not None else solution_paths(solutions_dir)
-    if not chosen:
-        raise GradingError(f"no solution notebooks found in {solutions_dir}")
-    for path in chosen:
-        if not path.exists():
-            raise GradingError(f"solution notebook {path} not found")
-        tasks(read(path), path.stem)
-    files: dict[str, bytes] = {}
-    for package in ("nnlib", "nnbook"):
-        for path in sorted((ROOT / package).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[str(path.relative_to(ROOT))] = path.read_bytes()
-    for name in GRADESCOPE_TOOLS:
-        files[f"tools/{name}"] = (Path(__file__).parent / name).read_bytes()
-    for path in chosen:
-        files[f"solutions/{path.name}"] = path.read_bytes()
-    files["pyproject.toml"] = (ROOT / "pyproject.toml").read_bytes()
-    files["README.md"] = GRADESCOPE_README.encode("utf-8")
-    files["requirements.txt"] = _gradescope_requirements().encode("utf-8")
-    fixed = f'--solution "$SOURCE/solutions/{chosen[0].name}"' if solution is not None else ""
-    mnist = any(b"load_mnist" in files[f"solutions/{p.name}"] for p in chosen)
-    scripts = {"setup.sh": SETUP_SH.replace("@MNIST@", MNIST_PREFETCH if mnist else ""),
-               "run_autograder": RUN_AUTOGRADER.replace("@SOLUTION@", fixed)}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in scripts.items():  # deterministic: fixed dates, sorted names
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o100755 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[name])
-    os.replace(tmp, out)
-    return out
-
-
-def _solution_tasks(solution: str) -> dict:
-    path = Path(solution)
-    path = path if path.is_absolute() else ROOT / path
-    return {t.task: t for t in tasks(read(path), path.stem)}
-
-
-def _max_points(paths) -> int | None:
-    """The points of the only solution there is (None when several could be meant)."""
-    paths = list(paths)
-    if len(paths) != 1:
-        return None
-    return sum(t.points for t in tasks(read(paths[0]), paths[0].stem))
-
-
-def _gradescope_tests(report: Report) -> list[dict]:
-    """A visible test per task and, for a task with hidden checks, an ``after_published`` one."""
-    defs = _solution_tasks(report.solution)
-    tests = []
-    for result in report.tasks:
-        task = defs[result.task]
-        name = f"Task {result.task} · {result.title}"
-        cells = {c["cell"]: c for c in result.checks}
-        ran = bool(cells)
-        answer_ok = ran and cells[task.answer_id]["passed"]
-        visible = [cells[c] for c in task.check_ids if c in cells]
-        hidden = [cells[c] for c in task.hidden_ids if c in cells]
-        if task.partial:
-            vis_max, hid_max = task.points - task.hidden_points, task.hidden_points
-            vis_score = sum(c["points"] for c in visible if c["passed"]) if answer_ok else 0
-            hid_score = sum(c["points"] for c in hidden if c["passed"]) if answer_ok else 0
-        else:
-            vis_max, hid_max = task.points, 0
-            vis_score, hid_score = result.points, 0
-        failed = [c for c in visible if not c["passed"]]
-
-        def explain(cells_failed):
-            first = cells_failed[0]["reason"].removeprefix("hidden check: ")
-            hints = list(dict.fromkeys(c["hint"] for c in cells_failed
-                                       if c["hint"] and not _unanswered(c["reason"])))
-            return first + ("" if not hints else "\nHint: " + "; ".join(hints))
-
-        if not ran:
-            output = result.reason
-        elif not answer_ok:
-            output = cells[task.answer_id]["reason"]
-        elif failed:
-            output = explain(failed)
-        elif hidden and not all(c["passed"] for c in hidden) and not task.partial:
-            output = ("The visible checks pass, but a hidden check fails, so the task scores 0; "
-                      "the hidden checks' results are shown when the grades are published.")
-        else:
-            output = "All visible checks pass."
-        tests.append({"name": name, "score": vis_score, "max_score": vis_max,
-                      "status": "passed" if ran and answer_ok and not failed else "failed",
-                      "output": output, "visibility": "visible"})
-        if task.hidden_ids:
-            hidden_failed = [c for c in hidden if not c["passed"]]
-            if not ran:
-                h_output = f"Not run: {result.reason}"
-            elif not answer_ok:
-                h_output = f"Not run properly: the answer cell failed ({cells[task.answer_id]['reason']})"
-            elif hidden_failed:
-                h_output = explain(hidden_failed)
-            else:
-                h_output = "All hidden checks pass."
-            tests.append({"name": f"{name} (hidden checks)", "score": hid_score, "max_score": hid_max,
-                          "status": "passed" if ran and answer_ok and not hidden_failed else "failed",
-                          "output": h_output, "visibility": "after_published"})
-    return tests
-
-
-def _gradescope_data(submission: Path, solutions_dir: Path, solution, limits) -> dict:
-    submission = Path(submission)
-    pool = [Path(solution)] if solution is not None else solution_paths(solutions_dir)
-    paths = expand([submission]) if submission.is_dir() else ([submission] if submission.exists() else [])
-    paths = [p for p in paths if p.suffix == ".ipynb"]
-    if not paths:
-        found = sorted(p.name for p in submission.rglob("*") if p.is_file())[:10] if submission.is_dir() else []
-        why = ("No notebook (.ipynb file) was found in the submission"
-               + (f" (it holds {', '.join(found)})" if found else "")
-               + ": upload the exercise notebook you worked in"
-               + (f", {pool[0].name}" if len(pool) == 1 else " (such as 05_activations.ipynb)"))
-        return _gradescope_failure(why, _max_points(pool))
-    results = grade_many(paths, solution=solution, solutions_dir=solutions_dir, limits=limits)
-    prefix = str(submission) + os.sep
-    for r in results:  # the student knows their own files: name them from the submission
-        if isinstance(r, Failure):
-            r.reason = r.reason.replace(prefix, "")
-    print("\n\n".join(r.text() for r in results))  # the full reports: for the instructor's log only
-    reports = [r for r in results if isinstance(r, Report)]
-    failures = [r for r in results if isinstance(r, Failure)]
-    if not reports:
-        why = "Your submission could not be graded: " + " | ".join(f.reason for f in failures)
-        return _gradescope_failure(why, _max_points(pool))
-    best: dict[str, Report] = {}
-    for r in reports:  # one report per exercise: a notebook uploaded twice counts once
-        if r.solution not in best or r.points > best[r.solution].points:
-            best[r.solution] = r
-    chosen = list(best.values())
-    tests = [t for r in chosen for t in _gradescope_tests(r)]
-    points, max_points = sum(r.points for r in chosen), sum(r.max_points for r in chosen)
-    lines = []
-    for r in chosen:
-        lines.append(f"{Path(r.submission).name} graded against {Path(r.solution).stem}: "
-                     f"{r.points}/{r.max_points} {_plural(r.max_points)}, {r.score}/{r.total} tasks passed "
-                     "(counting the hidden checks, whose results are shown when the grades are published).")
-        lines += [f"Problem: {p}" for p in r.problems]
-    for r in reports:
-        if r not in chosen:
-            lines.append(f"{Path(r.submission).name} was also graded ({r.points} points); the best "
-                         "notebook for each exercise counts.")
-    lines += [f"Not graded: {f.reason}" for f in failures]
-    return {"score": points, "output": "\n".join(lines), "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"max_points": max_points, "tasks_passed": sum(r.score for r in chosen),
-                           "tasks": sum(r.total for r in chosen),
-                           "notebooks": [Path(r.submission).name for r in chosen],
-                           "sandbox": chosen[0].sandbox}}
-
-
-def _gradescope_failure(why: str, max_points: int | None) -> dict:
-    test = {"name": "Submission", "score": 0, "max_score": max_points or 0, "status": "failed",
-            "output": why, "visibility": "visible"}
-    return {"score": 0, "output": why, "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": [test], "extra_data": {"max_points": max_points, "error": why}}
-
-
-def gradescope_results(submission: Path, results: Path, *, solutions_dir: Path = SOLUTIONS_DIR,
-                       solution: Path | None = None, limits: Limits | None = None) -> dict:
-    """Grade the notebooks under ``submission`` (a folder, as Gradescope hands it over) and write
-    Gradescope's ``results.json`` to ``results``; return it. Never raises: a submission that cannot
-    be graded (no notebook, not JSON, another chapter) gets a score of 0 with the reason.
-
-    The format (Gradescope's autograder specification): top-level ``score`` (the points),
-    ``output`` (a summary), ``visibility``, ``stdout_visibility`` (``hidden``: the log shows the
-    hidden checks' reasons), ``execution_time``, ``extra_data`` (``max_points`` etc.), and
-    ``tests``: per task a ``visible`` test named ``Task 5.2 · sigmoid derivative`` with ``score``,
-    ``max_score``, ``status``, ``output`` (the failure's reason and hint), and for a task with
-    hidden checks a test ``… (hidden checks)``, ``visibility: after_published``. With partial
-    credit the hidden checks' points are that test's; an all-or-nothing task keeps all its points
-    in the visible test (and says when a hidden check failed)."""
-    import time
-    start = time.monotonic()
-    try:
-        data = _gradescope_data(Path(submission), Path(solutions_dir), solution, limits or Limits())
-    except Exception as exc:  # never crash: whatever happened, Gradescope gets a results.json
-        data = _gradescope_failure(f"The autograder could not grade this submission "
-                                   f"({type(exc).__name__}: {_clean(exc)}); please tell your instructor.", None)
-    data["execution_time"] = round(time.monotonic() - start, 1)
-    results = Path(results)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    tmp = results.with_name(results.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, results)
-    return data
-
-
 def _progress_bar(done: int, total: int) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -1438,6 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="grade the submission folder given as notebook into Gradescope's "
                              "results.json (what the archive's run_autograder does)")
     args = parser.parse_args(argv)
+    from tools.gradescope import build_gradescope, gradescope_results
     if args.gradescope is not None:
         if args.notebooks:
             parser.error("--gradescope writes the archive only: give no notebooks")

@@ -156,34 +156,38 @@ def learning_rate_panel(x, y, w0, true_w, period=None):
     return Panel(draw, lr=(0.05, 1.6, 0.05), labels={"lr": "learning rate η"}, figsize=(7.5, 3.8))
 
 
-def sports_panel(X, names, zlim=(-6.0, 8.0)):
+def sports_panel(X, names, w1=1.0, w3=-1.0, zlim=(-6.0, 8.0)):
     """One bar per event (rows of ``X``, labelled ``names``): its weighted sum z = w·x against the
-    threshold; sliders for the three weights and the threshold. Long bars are cut at ``zlim``."""
+    threshold; sliders for the price weight and the threshold, 7 values each (the web page holds
+    every combination); the temperature and travel-time weights stay at ``w1`` and ``w3``. Long
+    bars are cut at ``zlim``."""
     lo, hi = zlim
+    xs = np.arange(len(X))
+    legend = [Patch(fc=GO, ec="0.2", label="go (z > threshold)"),
+              Patch(fc=STAY, ec="0.2", hatch="//", label="stay home"),
+              Line2D([], [], color="k", ls="--", lw=1.5, label="threshold")]
 
-    def draw(fig, w1=1.0, w2=-4.0, w3=-1.0, threshold=0.0):
+    def draw(fig, w2=-4.0, threshold=0.0):
         z = weighted_sum(X, [w1, w2, w3])
+        go = z > threshold
         ax = fig.add_subplot()
+        ax.bar(xs, np.clip(z, lo, hi), color=[GO if g else STAY for g in go],
+               hatch=[None if g else "//" for g in go], edgecolor="0.2")
         for i, zi in enumerate(z):
-            go = zi > threshold
-            ax.bar(i, np.clip(zi, lo, hi), color=GO if go else STAY, hatch=None if go else "//",
-                   edgecolor="0.2")
             inside = zi < lo + 0.8 or zi > hi - 0.8      # a long bar: its value goes inside its end
             at = (lo + 0.2 if zi < 0 else hi - 0.2) if inside else zi + (0.2 if zi >= 0 else -0.2)
             ax.text(i, at, f"{zi:.2f}" + ("\n(cut)" if not lo <= zi <= hi else ""), ha="center",
                     va="bottom" if zi < 0 and inside or zi >= 0 and not inside else "top",
                     fontsize=9, bbox=dict(fc="white", ec="none", pad=1) if inside else None)
-        line = ax.axhline(threshold, color="k", ls="--", lw=1.5, label="threshold")
+        ax.axhline(threshold, color="k", ls="--", lw=1.5)
         ax.axhline(0.0, color="0.4", lw=0.8)
-        ax.set_xticks(range(len(z)), names, fontsize=9)
-        ax.set(ylim=zlim, xlim=(-0.6, len(z) - 0.4), ylabel="weighted sum z = w·x",
-               title="Go or stay? One bar per event")
-        ax.legend(handles=[Patch(fc=GO, ec="0.2", label="go (z > threshold)"),
-                           Patch(fc=STAY, ec="0.2", hatch="//", label="stay home"), line],
-                  loc="upper right", fontsize="small")
+        ax.set_xticks(xs, names, fontsize=9)
+        ax.set_yticks(range(int(lo), int(hi) + 1, 2))
+        ax.set(ylim=zlim, xlim=(-0.6, len(z) - 0.4), ylabel="weighted sum z = w·x")
+        ax.set_title(f"Go or stay? w = ({w1:g}, {w2:g}, {w3:g}), threshold {threshold:g}", y=1.0)
+        ax.legend(handles=legend, loc="upper right", fontsize="small")
         fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.9)
 
-    return Panel(draw, w1=(-1.0, 2.0, 0.5), w2=(-5.0, 1.0, 0.5), w3=(-3.0, 1.0, 0.5),
-                 threshold=(-3.0, 3.0, 0.5), figsize=(7.5, 4),
-                 static={"w1": [-1, 2], "w2": [-5, -2, 1], "w3": [-3, 1], "threshold": [-3, -1, 2]},
-                 labels={"w1": "w1 (temperature)", "w2": "w2 (price)", "w3": "w3 (travel time)"})
+    return Panel(draw, w2=(-5.0, 1.0, 1.0), threshold=(-3.0, 3.0, 1.0), figsize=(7.5, 4),
+                 alt="Weighted sum of each event against the threshold",
+                 labels={"w2": "w2 (price)"})

@@ -10,13 +10,15 @@ LIM = (-0.5, 1.5)
 FIRE, SILENT = np.array([1.0, 0.87, 0.73]), np.array([0.85, 0.91, 0.97])   # light orange / blue
 
 
-def line_panel(X, targets, res=120):
+def line_panel(X, targets, res=120, w1=1.0):
     """One perceptron over the points ``X`` for each data set in ``targets`` (name -> labels): the
-    output-1 side shaded, its line, misclassified points ringed. Sliders: w1, w2 and b."""
+    output-1 side shaded, its line, misclassified points ringed. Sliders: w2 and b, 7 values each
+    (the web page holds every combination); w1 stays at ``w1``: multiplying w1, w2 and b by the
+    same positive number moves neither the line nor its shaded side."""
     g = np.linspace(*LIM, res)
     grid = np.column_stack([a.ravel() for a in np.meshgrid(g, g)])
 
-    def draw(fig, w1=1.0, w2=1.0, b=-1.5):
+    def draw(fig, w2=1.0, b=-1.5):
         fire = perceptron_output(grid, [w1, w2], b).reshape(res, res, 1) > 0
         out = perceptron_output(X, [w1, w2], b)
         for ax, (name, target) in zip(fig.subplots(1, len(targets)), targets.items()):
@@ -29,17 +31,17 @@ def line_panel(X, targets, res=120):
             ax.scatter(*X[bad].T, s=330, facecolor="none", edgecolor="k", lw=2.4,
                        label="misclassified (ringed)", zorder=4)
             ax.plot(*decision_line([w1, w2], b, xlim=LIM, ylim=LIM), color="k", lw=2)
-            ax.set(xlim=LIM, ylim=LIM, xlabel="$x_1$", ylabel="$x_2$",
-                   title=f"{name}: {bad.sum()} of 4 misclassified")
+            ax.set(xlim=LIM, ylim=LIM, xlabel="$x_1$", ylabel="$x_2$", xticks=[0, 1], yticks=[0, 1])
+            ax.set_title(f"{name}: {bad.sum()} of 4 misclassified", y=1.0)   # y: no title search
         handles, labels = ax.get_legend_handles_labels()
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=FIRE, edgecolor="0.5"))
         fig.legend(handles, labels + ["output 1 side"], loc="lower center", ncol=4, fontsize=9,
                    frameon=False)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.91, wspace=0.3)
 
-    return Panel(draw, w1=(-1.0, 2.0, 0.25), w2=(-1.0, 2.0, 0.25), b=(-2.5, 1.0, 0.25),
-                 labels={"w1": "weight w1", "w2": "weight w2", "b": "bias b"}, figsize=(7.5, 4),
-                 static={"w1": [-1, 0, 1.5, 2], "w2": [-1, 0, 1.5, 2], "b": [-2.5, -1, -0.5, 1]})
+    return Panel(draw, w2=(-1.0, 2.0, 0.5), b=(-2.5, 0.5, 0.5),
+                 labels={"w2": "weight w2", "b": "bias b"}, figsize=(7.5, 4),
+                 alt="Perceptron line and output-1 side over the AND and OR points")
 
 
 def training_plot(trained, X, y_and):

@@ -1,5 +1,6 @@
 """Figures of chapter 3 (XOR): the two-layer network panel, XOR learned from random starts, the
-polynomial boundary and the pairwise distances of random points."""
+polynomial boundary, the volume near the surface of a cube and the pairwise distances of random
+points."""
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -14,22 +15,25 @@ def _step(z):
     return (z > 0).astype(float)
 
 
-def xor_panel(X, y, res=120):
+def xor_panel(X, y, res=120, b_or=-0.5, v_or=1.0):
     """The network y = f(v_OR h_OR + v_AND h_AND + c) with hidden neurons h = f(x1 + x2 + b) on
-    the XOR points ``X, y``: the input plane (left) and the hidden space (right)."""
+    the XOR points ``X, y``: the input plane (left) and the hidden space (right). Sliders (7 values
+    each): the AND neuron's bias, its output weight v_AND and the output bias c; the OR neuron
+    keeps ``b_or`` and ``v_or``."""
     g = np.linspace(*LIM, res)
     grid = np.column_stack([a.ravel() for a in np.meshgrid(g, g)])
+    W1 = np.ones((2, 2))
+    or_line = decision_line([1, 1], b_or, xlim=LIM, ylim=LIM)
 
-    def draw(fig, b_or=-0.5, b_and=-1.5, v_or=1.0, v_and=-1.0, c=-0.5):
-        W1, b1, v = np.ones((2, 2)), np.array([b_or, b_and]), np.array([v_or, v_and])
+    def draw(fig, b_and=-1.5, v_and=-1.0, c=-0.5):
+        b1, v = np.array([b_or, b_and]), np.array([v_or, v_and])
         fire = _step(_step(grid @ W1 + b1) @ v + c).reshape(res, res, 1) > 0
         H = _step(X @ W1 + b1)                       # the points in hidden space
         bad = _step(H @ v + c) != y
         ax_in, ax_h = fig.subplots(1, 2)
         ax_in.imshow(np.where(fire, FIRE, SILENT), origin="lower", extent=LIM + LIM,
                      interpolation="nearest")
-        ax_in.plot(*decision_line([1, 1], b_or, xlim=LIM, ylim=LIM), "--", color="#9467bd", lw=2,
-                   label="$h_{OR}$ line")
+        ax_in.plot(*or_line, "--", color="#9467bd", lw=2, label=f"$h_{{OR}}$ line (b = {b_or:g})")
         ax_in.plot(*decision_line([1, 1], b_and, xlim=LIM, ylim=LIM), "-.", color="#2ca02c",
                    lw=2, label="$h_{AND}$ line")
         # (0,1) and (1,0) often land on the same hidden point: shift them apart a little
@@ -40,21 +44,19 @@ def xor_panel(X, y, res=120):
         ax_in.scatter(*X[bad].T, s=320, facecolor="none", edgecolor="#d62728", lw=2.2,
                       label="misclassified", zorder=4)
         (out_line,) = ax_h.plot(*decision_line(v, c, xlim=LIM, ylim=LIM), color="k", lw=2)
-        ax_in.set(xlim=LIM, ylim=LIM, xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
-                  title=f"Input space: {bad.sum()} of 4 misclassified")
-        ax_h.set(xlim=LIM, ylim=LIM, xlabel="$h_{OR}$", ylabel="$h_{AND}$", aspect="equal",
-                 title="Hidden space")
+        for ax, (xl, yl) in ((ax_in, ("$x_1$", "$x_2$")), (ax_h, ("$h_{OR}$", "$h_{AND}$"))):
+            ax.set(xlim=LIM, ylim=LIM, xlabel=xl, ylabel=yl, aspect="equal", xticks=[0, 1],
+                   yticks=[0, 1])
+        ax_in.set_title(f"Input space: {bad.sum()} of 4 misclassified", y=1.0)
+        ax_h.set_title(f"Hidden space: output line (v_OR = {v_or:g})", y=1.0)
         handles, labels = ax_in.get_legend_handles_labels()
-        fig.legend(handles + [out_line], labels + ["output line"], loc="lower center", ncol=4,
+        fig.legend(handles + [out_line], labels + ["output line"], loc="lower center", ncol=3,
                    fontsize=8.5, frameon=False)
         fig.subplots_adjust(left=0.1, right=0.98, bottom=0.27, top=0.92, wspace=0.35)
 
-    return Panel(draw, b_or=(-2.0, 1.0, 0.5), b_and=(-2.5, 0.5, 0.5), v_or=(-2.0, 2.0, 0.5),
-                 v_and=(-2.0, 2.0, 0.5), c=(-1.5, 1.5, 0.25), figsize=(7.5, 4.4),
-                 static={"b_or": [-2, 1], "b_and": [-2.5, 0.5], "v_or": [-2, 2], "v_and": [2],
-                         "c": [1.5]},
-                 labels={"b_or": "b of h_OR", "b_and": "b of h_AND", "v_or": "v_OR (output)",
-                         "v_and": "v_AND (output)", "c": "c (output bias)"})
+    return Panel(draw, b_and=(-2.5, 0.5, 0.5), v_and=(-1.5, 1.5, 0.5), c=(-1.5, 1.5, 0.5),
+                 figsize=(7.5, 4.4), alt="XOR network: input space and hidden space",
+                 labels={"b_and": "b of h_AND", "v_and": "v_AND (output)", "c": "c (output bias)"})
 
 
 def polynomial_boundary(p, X, y, level=0.4):
@@ -148,4 +150,27 @@ def hidden_spaces(nets, seeds, X, y, solved):
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     fig.suptitle("The four XOR points in the hidden space of trained networks", fontsize=11)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.86, wspace=0.3)
+    return fig
+
+
+def shell_volume(dims, thicknesses=(0.01, 0.05, 0.1), marked=()):
+    """The share of the unit cube [0, 1]^d that lies within ``t`` of its surface, 1 - (1 - 2t)^d,
+    against the dimension d (``dims``, a log axis), one curve per shell thickness ``t``; the
+    dimensions in ``marked`` get a dot on the curve of t = 0.05. Returns the figure."""
+    dims = np.asarray(dims, dtype=float)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    styles = [(CLASS_COLORS[0], "-"), (CLASS_COLORS[1], "--"), (CLASS_COLORS[4], ":")]
+    for t, (color, ls) in zip(thicknesses, styles):
+        ax.semilogx(dims, 1 - (1 - 2 * t) ** dims, color=color, ls=ls, lw=2,
+                    label=f"within {t:g} of the surface")
+    if marked:
+        d = np.asarray(marked, dtype=float)
+        ax.semilogx(d, 1 - 0.9 ** d, "o", color=CLASS_COLORS[1], mec="k", ms=6, ls="",
+                    label="the dimensions of the table")
+    ax.set(xlabel="dimension d (log scale)", ylabel="share of the cube's volume", ylim=(0, 1.03),
+           xlim=(dims.min(), dims.max()),
+           title="Almost all of a high-dimensional cube lies close to its surface")
+    ax.legend(loc="lower right", fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
     return fig

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 
 from nnbook.plotting import CLASS_COLORS, decision_boundary
 
@@ -76,30 +75,26 @@ def two_classifiers(models, X, y):
     return fig
 
 
-def logits_and_probabilities(fig, classes, logits, probs, *, true_class, T, loss):
+def logits_and_probabilities(fig, classes, logits, probs, *, T, fixed=0):
     """One frame of the softmax panel, drawn on ``fig``: the logits (left), their softmax (right).
 
-    ``logits`` and ``probs`` hold one number per name in ``classes``; the true class is named on
-    the axis ("A (true)") and its bar gets a thick frame and hatching, so it stays visible however
-    small its probability; the titles show the temperature ``T`` and the loss of the true class.
+    ``logits`` and ``probs`` hold one number per name in ``classes``; the logit of
+    ``classes[fixed]`` is marked as fixed (softmax only sees differences of logits). Each
+    probability bar is labelled with ``p`` and the cross-entropy ``−ln p`` it would cost if its
+    class were the true one; the title shows the temperature ``T``.
     """
     ax_z, ax_p = fig.subplots(1, 2)
-    k = list(classes).index(true_class)
-    names = [f"{c} (true)" if i == k else c for i, c in enumerate(classes)]
+    probs = np.asarray(probs, dtype=float)
+    names = [f"{c} (fixed)" if i == fixed else c for i, c in enumerate(classes)]
     ax_z.bar(names, logits, color="0.6")
     ax_z.axhline(0, color="0.3", lw=0.8)
-    ax_z.set(xlabel="class", ylabel="logit z", ylim=(-6.5, 6.5))
-    ax_z.set_title(f"logits (divided by T = {T:g} before softmax)", fontsize=10)
-    ax_p.bar(names, probs, color=CLASS_COLORS[:len(classes)], edgecolor="k",
-             linewidth=[2.5 if i == k else 0.5 for i in range(len(classes))],
-             hatch=["//" if i == k else "" for i in range(len(classes))])
-    for i, p in enumerate(np.asarray(probs)):
-        ax_p.text(i, p + 0.01, f"{p:.3f}", ha="center", va="bottom",
-                  fontweight="bold" if i == k else "normal")
-    for ax in (ax_z, ax_p):
-        ax.get_xticklabels()[k].set_fontweight("bold")
-    ax_p.set(xlabel="class", ylabel="probability", ylim=(0, 1.12))
-    ax_p.set_title(f"softmax(z / T); loss −ln p({true_class}) = {loss:.3f}", fontsize=10)
-    true_patch = Patch(facecolor="white", edgecolor="k", lw=2.5, hatch="//", label="true class")
-    ax_p.legend(handles=[true_patch], loc="upper right", fontsize="small")
+    ax_z.set(xlabel="class", ylabel="logit z", ylim=(-6.5, 6.5), yticks=range(-6, 7, 3))
+    ax_z.set_title(f"logits (divided by T = {T:g} before softmax)", fontsize=10, y=1.0)
+    ax_p.bar(classes, probs, color=CLASS_COLORS[:len(classes)], edgecolor="k", linewidth=0.5)
+    for i, pr in enumerate(probs):
+        ax_p.text(i, pr + 0.01, f"p = {pr:.3f}\n−ln p = {-np.log(pr):.2f}", ha="center",
+                  va="bottom", fontsize=9)
+    ax_p.set(xlabel="class (if it is the true one: loss −ln p)", ylabel="probability",
+             ylim=(0, 1.25), yticks=[0, 0.25, 0.5, 0.75, 1])
+    ax_p.set_title("softmax(z / T): p and the loss −ln p per class", fontsize=10, y=1.0)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.14, wspace=0.3)

@@ -399,7 +399,8 @@ def playground_frame(fig, train, history, snapshots, epoch, *, name, max_epoch=1
     ax_b.imshow(regions, origin="lower", extent=GRID_EXTENT, interpolation="nearest")
     points = [ax_b.scatter(*X[y == k].T, s=16, color=CLASS_COLORS[k], edgecolor="k",
                            linewidths=0.4, marker="os"[k], label=f"class {k}") for k in (0, 1)]
-    ax_b.set(xlim=GRID_EXTENT[:2], ylim=GRID_EXTENT[2:], xlabel="$x_1$", ylabel="$x_2$")
+    ax_b.set(xlim=GRID_EXTENT[:2], ylim=GRID_EXTENT[2:], xlabel="$x_1$", ylabel="$x_2$",
+             xticks=[-1, 0, 1], yticks=[-1, 0, 1])
     n = min(epoch, history.epochs)
     if history.diverged and epoch > history.epochs:
         status = f"diverged in epoch {history.epochs + 1}"
