@@ -78,8 +78,10 @@ def _static_progress(state: dict, view: str) -> str | None:
         if box["model_name"] != "HBoxModel" or names != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
             return None
         left, bar, right = (p["state"] for p in parts)
+        # tqdm pads with figure spaces (U+2007), which never break: plain spaces let it wrap on a phone
+        left, right = ({"value": str(p.get("value", "")).translate({0x2007: " ", 0xA0: " "})} for p in (left, right))
         value, top = float(bar.get("value") or 0), float(bar.get("max") or 1)
-        return ('<div class="nnbook-progress" style="display:flex;gap:.5em;align-items:center">'
+        return ('<div class="nnbook-progress" style="display:flex;flex-wrap:wrap;gap:.5em;align-items:center;white-space:normal">'
                 f'<span>{left.get("value", "")}</span><progress value="{value:g}" max="{top:g}" '
                 f'aria-label="{html.escape(left.get("value", "progress"), quote=True)}"></progress>'
                 f'<span>{right.get("value", "")}</span></div>')
