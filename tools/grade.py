@@ -87,6 +87,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -724,7 +725,9 @@ def run_sandboxed(nb, limits: Limits = Limits(), hidden: tuple = ()) -> tuple[Ru
             env.update(NNLIB_GRADE_REAP="1", HOME="/tmp/home", XDG_CACHE_HOME="/tmp/home/.cache", TMPDIR="/tmp",
                        IPYTHONDIR="/tmp/home/.ipython", MPLCONFIGDIR="/tmp/home/.mpl",
                        JUPYTER_RUNTIME_DIR="/tmp/home/.jupyter-runtime")
-            if not env.get("NNLIB_DATA_DIR") and (_cache_dir() / "mnist").is_dir():
+            if env.get("NNLIB_DATA_DIR"):  # the folder is bound at its real path (a link may sit under /tmp)
+                env["NNLIB_DATA_DIR"] = str(Path(env["NNLIB_DATA_DIR"]).resolve())
+            elif (_cache_dir() / "mnist").is_dir():
                 env["NNLIB_DATA_DIR"] = SANDBOX_MNIST_CACHE
             cmd, cwd = _bwrap_command(bwrap, work, list(hidden)) + inner, tmp
         else:
@@ -880,6 +883,9 @@ def _prepare(path, solution=None, solutions_dir: Path = SOLUTIONS_DIR) -> _Prepa
 
 # ---------------------------------------------------------------------------------- the reference run
 #: Change it when the way a reference run is built or read changes (the cache key includes it).
+# One judge at a time: OpenBLAS can hang when two grading threads multiply matrices at once
+# (a judged network runs on held-out images in the grader's process).
+_JUDGE_LOCK = threading.Lock()
 REFERENCE_FORMAT = "reference run 1: seeded first cell, every code cell, outputs dropped"
 _REFERENCE_MEMO: dict[str, dict] = {}
 _REFERENCE_LOCKS: dict[str, object] = {}
@@ -906,7 +912,7 @@ def _reference_key(solution: Path) -> str:
     for package in ("nnlib", "nnbook"):
         parts += [p.read_bytes() for p in sorted((ROOT / package).rglob("*.py"))]
     # the data the sandbox sees: with MNIST, chapter 9's reference reports differ from the 8x8 digits'
-    data_dir = os.environ.get("NNLIB_DATA_DIR") or (_cache_dir() / "mnist")
+    data_dir = Path(os.environ.get("NNLIB_DATA_DIR") or (_cache_dir() / "mnist")).resolve()
     files = sorted(Path(data_dir).glob("*")) if Path(data_dir).is_dir() else []
     parts.append(repr([(f.name, f.stat().st_size) for f in files if f.is_file()]).encode())
     for part in parts:
@@ -1012,7 +1018,8 @@ def judge_cell(reports, reference: list) -> str | None:
         if len(got) > 1:
             return f"the result for {ref['name']!r} was reported {len(got)} times"
         try:
-            why = checks.judge_data(got[0], ref)
+            with _JUDGE_LOCK:
+                why = checks.judge_data(got[0], ref)
         except Exception as exc:  # whatever arrived, the grader itself never crashes on it
             why = f"your result for {ref['name']!r} cannot be judged ({type(exc).__name__})"
         if why:
