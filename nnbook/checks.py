@@ -138,26 +138,14 @@ def message(name: str, value, against=None, **options) -> dict:
 
 
 def _relu_net_accuracy(params, data, target: float, what: str) -> str | None:
-    """A network X -> Dense -> ReLU -> Dense given as the learner's parameters, run here (by the
-    judge, outside the learner's process) on the reference's images ``data['X']``."""
+    """The project's parameters ``{"W1", "b1", "W2", "b2"}`` as the network X -> Dense -> ReLU ->
+    Dense, run by :func:`_mlp_accuracy` on the reference's held-out images ``data['X']``."""
     keys = ("W1", "b1", "W2", "b2")
     if not isinstance(params, dict) or not all(isinstance(params.get(k), np.ndarray) for k in keys):
         return f"{what} is {_describe(params)}; the dict of parameters W1, b1, W2, b2 is expected"
-    X, y = data["X"].astype(float), data["y"]
-    W1, b1, W2, b2 = (params[k].astype(float) for k in keys)
-    if W1.ndim != 2 or W2.ndim != 2 or W1.shape[0] != X.shape[1] or b1.shape != (W1.shape[1],) \
-            or W2.shape[0] != W1.shape[1] or b2.shape != (W2.shape[1],):
-        return (f"{what} has shapes W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, b2 {b2.shape}, "
-                f"which do not make a network for inputs of {X.shape[1]} features")
-    with np.errstate(all="ignore"):
-        logits = np.maximum(X @ W1 + b1, 0.0) @ W2 + b2
-    if not np.all(np.isfinite(logits)):
-        return f"{what} gives outputs that are not finite (nan or inf)"
-    accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
-    if accuracy < target:
-        return (f"{what} classifies {accuracy:.2%} of {len(y):,} held-out images correctly; "
-                f"the target is {target:.0%}")
-    return None
+    net = {"layers": [{"W": params["W1"], "b": params["b1"]}, {"act": "relu"},
+                      {"W": params["W2"], "b": params["b2"]}]}
+    return _mlp_accuracy(net, data, target, what, images="held-out images")
 
 
 def network_data(model, X=None) -> dict:
@@ -175,7 +163,7 @@ def network_data(model, X=None) -> dict:
     return data
 
 
-def _mlp_accuracy(net, data, target: float, what: str) -> str | None:
+def _mlp_accuracy(net, data, target: float, what: str, images: str = "images") -> str | None:
     """The learner's network (:func:`network_data`), run here by the judge on the images of
     ``data["X"]`` (or the learner's own ``net["X"]``), scored against the labels ``data["y"]``."""
     layers = net.get("layers") if isinstance(net, dict) else None
@@ -202,7 +190,7 @@ def _mlp_accuracy(net, data, target: float, what: str) -> str | None:
         return f"{what} gives outputs that are not finite (nan or inf)"
     accuracy = float(np.mean(np.argmax(H, axis=1) == y))
     if accuracy < target:
-        return f"{what} classifies {accuracy:.2%} of {len(y):,} images correctly; the target is {target:.0%}"
+        return f"{what} classifies {accuracy:.2%} of {len(y):,} {images} correctly; the target is {target:.0%}"
     return None
 
 
