@@ -725,7 +725,9 @@ def run_sandboxed(nb, limits: Limits = Limits(), hidden: tuple = ()) -> tuple[Ru
             env.update(NNLIB_GRADE_REAP="1", HOME="/tmp/home", XDG_CACHE_HOME="/tmp/home/.cache", TMPDIR="/tmp",
                        IPYTHONDIR="/tmp/home/.ipython", MPLCONFIGDIR="/tmp/home/.mpl",
                        JUPYTER_RUNTIME_DIR="/tmp/home/.jupyter-runtime")
-            if not env.get("NNLIB_DATA_DIR") and (_cache_dir() / "mnist").is_dir():
+            if env.get("NNLIB_DATA_DIR"):  # the folder is bound at its real path (a link may sit under /tmp)
+                env["NNLIB_DATA_DIR"] = str(Path(env["NNLIB_DATA_DIR"]).resolve())
+            elif (_cache_dir() / "mnist").is_dir():
                 env["NNLIB_DATA_DIR"] = SANDBOX_MNIST_CACHE
             cmd, cwd = _bwrap_command(bwrap, work, list(hidden)) + inner, tmp
         else:
