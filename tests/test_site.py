@@ -358,10 +358,10 @@ def _compared(outputs: list) -> dict[str, list]:
     """A cell's outputs as nbval compares them: streams merged, then each field and MIME type."""
     from collections import defaultdict
 
-    from nbval.plugin import transform_streams_for_comparison
+    from nbval.plugin import coalesce_streams, transform_streams_for_comparison
 
     fields = defaultdict(list)
-    for output in transform_streams_for_comparison(outputs):
+    for output in transform_streams_for_comparison(coalesce_streams(outputs)):
         for key, value in output.items():
             if key == "data":
                 for mime, data in value.items():
