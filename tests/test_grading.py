@@ -292,6 +292,18 @@ def test_generator_rejects_malformed_solutions(breakage, message, tmp_path):
     assert not list((tmp_path / "exercises").glob("*.ipynb")), "nothing is written from a broken solution"
 
 
+def test_generator_requires_a_hidden_check_per_task(tmp_path):
+    """A task whose only checks are visible could be passed by hard-coding their inputs: refused."""
+    nb = nbformat.read(SOLUTIONS / f"{NOTEBOOKS[0]}.ipynb", as_version=4)
+    task = next(_info(c)["task"] for c in nb.cells if _info(c).get("role") == "answer")
+    nb.cells = [c for c in nb.cells if not (_info(c).get("role") == "hidden-check" and _info(c)["task"] == task)]
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(nb, str(tmp_path / "solutions" / f"{NOTEBOOKS[0]}.ipynb"))
+    proc = subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(tmp_path / "solutions"),
+                           "--out", str(tmp_path / "exercises")], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and f"task {task} has no hidden check" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_exercise_hides_solutions_and_hidden_checks(name):
     solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)

@@ -15,7 +15,8 @@ with ``role`` one of
                   The grader judges the reports in its own process against what the solution's
                   answers report for the same names (``tools/grade.py``);
 ``hidden-check``  like ``check``, but only in ``solutions/``: the grader runs it, students never
-                  see it (nor its reference data).
+                  see it (nor its reference data). Every task needs at least one, so that an
+                  answer tailored to the visible check's inputs cannot pass.
 
 In the exercise, each visible check cell keeps the solution's reports in its metadata
 (``nnlib.expected``: name, value and judging options; never a hidden check's), and its stored
@@ -369,6 +370,10 @@ def tasks(nb, name: str = "notebook") -> list[Task]:
     for task, entry in found.items():
         if not entry["check"]:
             raise ExerciseFormatError(f"{name}: task {task} has no visible check cell")
+        if not entry["hidden-check"]:
+            raise ExerciseFormatError(f"{name}: task {task} has no hidden check cell (nnlib.role "
+                                      "'hidden-check'): an answer tailored to the visible check's "
+                                      "inputs would pass it")
         item = Task(task, entry["title"], entry["answer"], tuple(entry["check"]),
                     tuple(entry["hidden-check"]), entry["points"], tuple(entry["meta"]),
                     tuple(entry.get("gates", ())))
