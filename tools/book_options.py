@@ -47,7 +47,10 @@ def install_cell_source(url: str | None) -> str:
     else:
         action = ('    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
                   f'                    "nnlib @ git+{url}"], check=True)')
-    return (f"{MARK} install the book's packages (nnlib, nnbook) if they are missing.\n"
+    what = ("the book's packages (nnlib, nnbook) must be installed (this site names no repository "
+            "to install them from)" if url is None else
+            "install the book's packages (nnlib, nnbook) if they are missing")
+    return (f"{MARK} {what}.\n"
             "import importlib.util, subprocess, sys\n"
             'if importlib.util.find_spec("nnlib") is None:\n' + action)
 
