@@ -269,13 +269,11 @@ def load_mnist(data_dir=None, *, split="test", download=True, fallback=False, ca
     ``nnlib/mnist`` in ``pooch.os_cache``, ``~/.cache`` on Linux) and, if ``download``, fetched
     from ``MNIST_MIRRORS``. Every copy is checked (IDX header, count, MD5 of the content; a
     download also the MD5 of the published ``.gz``); a bad one is skipped with a warning, and
-    deleted if it is in the cache. ``split`` is ``"test"`` (the 10,000 t10k images), ``"train"``
-    (60,000) or ``"all"`` (both; without the training files only the test images, as ``note``
-    says). Chapter 9 loads ``"train"`` and ``"test"`` separately: it takes its validation set (a
-    stratified twelfth) out of the training images and scores its final models once on the test
-    images. Returns ``X`` (n, 784) float64 in [0, 1], ``y`` (n,) int64, ``image_shape`` (28, 28).
-    Without MNIST it raises FileNotFoundError, or with ``fallback=True`` warns and returns
-    :func:`load_digits` with a ``note`` saying why.
+    deleted if it is in the cache. ``split``: ``"test"`` (10,000 t10k images), ``"train"`` (60,000,
+    chapter 9's training and validation images) or ``"all"`` (both; without the training files
+    only the test images, as ``note`` says). Returns ``X`` (n, 784) float64 in [0, 1], ``y`` (n,)
+    int64, ``image_shape`` (28, 28). Without MNIST it raises FileNotFoundError, or with
+    ``fallback=True`` warns and returns :func:`load_digits` with a ``note`` saying why.
     """
     split = choose(split, ("test", "train", "all"), "split")
     for flag_name, flag in (("download", download), ("fallback", fallback)):
@@ -335,10 +333,9 @@ def train_val_test_split(X, y, sizes=(0.7, 0.15, 0.15), seed=0, stratify=True):
     """Split ``X`` (n, ...) and ``y`` (n,) into training, validation and test sets (chapters 8, 9).
 
     ``sizes`` is ``(train, val, test)``, each an int (a number of samples) or a float in (0, 1)
-    (a fraction of n); ``train=None`` means "all the rest", ``val=0`` no validation set; chapter 8
-    splits the 8x8 digits with it, and chapter 9, when it falls back to them, sets a test set aside
-    with ``(None, 0, 0.2)``. The split is random but reproducible (same ``seed``, same split)
-    and, with ``stratify``, keeps the class proportions of ``y`` in every part: scikit-learn's
+    (a fraction of n); ``train=None`` means "all the rest", ``val=0`` no validation set (chapter
+    9's fallback: ``(None, 0, 0.2)``). The split is random but reproducible (same ``seed``, same
+    split) and, with ``stratify``, keeps the class proportions of ``y`` in every part: scikit-learn's
     ``train_test_split`` sets the test set aside, then splits the rest. Returns
     ``(X_train, y_train), (X_val, y_val), (X_test, y_test)``.
     """
