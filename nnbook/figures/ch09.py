@@ -73,7 +73,9 @@ def digit_through_network(fig, image, hidden, proba, label, *, index):
     ax_img.set(xticks=[], yticks=[], xlabel="input image")
     for row, (name, acts, top) in enumerate(hidden):
         ax = fig.add_subplot(grid[row, 1])
-        ax.bar(np.arange(acts.size), np.minimum(acts, top), width=1.0, color=CLASS_COLORS[1])
+        # one bar per unit, drawn as a single filled step outline (hundreds of bars: one patch)
+        ax.stairs(np.minimum(acts, top), np.arange(acts.size + 1) - 0.5, fill=True,
+                  color=CLASS_COLORS[1])
         ax.set(xlim=(-0.5, acts.size - 0.5), ylim=(0, top), ylabel="output")
         ax.set_xlabel("unit", fontsize=9, labelpad=1)
         ax.tick_params(labelsize=8)
