@@ -274,6 +274,14 @@ def test_exercises_are_in_sync_with_solutions(tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def _generate_from(nb, tmp_path: Path) -> subprocess.CompletedProcess:
+    """Run the exercise generator on ``nb`` as the only solution notebook (into tmp_path/exercises)."""
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(nb, str(tmp_path / "solutions" / f"{NOTEBOOKS[0]}.ipynb"))
+    return subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(tmp_path / "solutions"),
+                           "--out", str(tmp_path / "exercises")], cwd=ROOT, capture_output=True, text=True)
+
+
 @pytest.mark.parametrize("breakage, message", [
     (lambda cell: setattr(cell, "source", cell.source.replace(END, "")), "never closed"),
     (lambda cell: setattr(cell, "source", cell.source.replace(BEGIN, "").replace(END, "")),
@@ -284,10 +292,7 @@ def test_generator_rejects_malformed_solutions(breakage, message, tmp_path):
     """A solution notebook that breaks the format is refused with a message naming the cell."""
     nb = nbformat.read(SOLUTIONS / f"{NOTEBOOKS[0]}.ipynb", as_version=4)
     breakage(next(c for c in nb.cells if _info(c).get("role") == "answer"))
-    (tmp_path / "solutions").mkdir()
-    nbformat.write(nb, str(tmp_path / "solutions" / f"{NOTEBOOKS[0]}.ipynb"))
-    proc = subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(tmp_path / "solutions"),
-                           "--out", str(tmp_path / "exercises")], cwd=ROOT, capture_output=True, text=True)
+    proc = _generate_from(nb, tmp_path)
     assert proc.returncode == 2 and message in proc.stderr and "cell" in proc.stderr, proc.stderr
     assert not list((tmp_path / "exercises").glob("*.ipynb")), "nothing is written from a broken solution"
 
@@ -297,10 +302,7 @@ def test_generator_requires_a_hidden_check_per_task(tmp_path):
     nb = nbformat.read(SOLUTIONS / f"{NOTEBOOKS[0]}.ipynb", as_version=4)
     task = next(_info(c)["task"] for c in nb.cells if _info(c).get("role") == "answer")
     nb.cells = [c for c in nb.cells if not (_info(c).get("role") == "hidden-check" and _info(c)["task"] == task)]
-    (tmp_path / "solutions").mkdir()
-    nbformat.write(nb, str(tmp_path / "solutions" / f"{NOTEBOOKS[0]}.ipynb"))
-    proc = subprocess.run([sys.executable, "-m", "tools.exercises", "--solutions", str(tmp_path / "solutions"),
-                           "--out", str(tmp_path / "exercises")], cwd=ROOT, capture_output=True, text=True)
+    proc = _generate_from(nb, tmp_path)
     assert proc.returncode == 2 and f"task {task} has no hidden check" in proc.stderr, proc.stderr
 
 

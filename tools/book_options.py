@@ -42,14 +42,14 @@ def repository_url(config_path: Path = ROOT / "_config.yml") -> str | None:
 def install_cell_source(url: str | None) -> str:
     """The first cell of a launched notebook: install nnlib and nnbook when nnlib is missing."""
     if url is None:
+        what = ("the book's packages (nnlib, nnbook) must be installed (this site names no "
+                "repository to install them from)")
         action = ('    raise ModuleNotFoundError("nnlib is not installed: in the book\'s folder run '
                   '`pip install -e .` (or `make lab`)")')
     else:
+        what = "install the book's packages (nnlib, nnbook) if they are missing"
         action = ('    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
                   f'                    "nnlib @ git+{url}"], check=True)')
-    what = ("the book's packages (nnlib, nnbook) must be installed (this site names no repository "
-            "to install them from)" if url is None else
-            "install the book's packages (nnlib, nnbook) if they are missing")
     return (f"{MARK} {what}.\n"
             "import importlib.util, subprocess, sys\n"
             'if importlib.util.find_spec("nnlib") is None:\n' + action)
