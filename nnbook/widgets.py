@@ -51,6 +51,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 from PIL import Image as _PILImage
 
 from nnlib._checks import choose, positive_number, real_number, whole_number
@@ -337,7 +338,7 @@ class Panel:
             return (_encode_png(self.render_rgba(**v), static=True) for v in combos)
         global _JOB
         _JOB, size = (self, combos), max(run, len(combos) // (8 * PROCESSES) // run * run)
-        with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
+        with multiprocessing.get_context("fork").Pool(PROCESSES, initializer=_forked) as pool:
             blocks = pool.imap(_render_block, [(i, i + size) for i in range(0, len(combos), size)])
             return [png for block in blocks for png in block]
 
@@ -428,8 +429,16 @@ root.addEventListener("pointerenter", show); root.addEventListener("focusin", sh
 """
 
 
-def _render_block(span) -> list:         # in a forked process: nothing to the kernel's streams
+def _forked() -> None:
+    """A forked renderer's start: nothing to the kernel's streams, and no font shared with the
+    parent. Matplotlib reopens its fonts after a fork, but its cache of parsed mathtext keeps
+    the parent's: two processes reading one font file at one inherited file offset get
+    corrupted glyphs (FreeType's "invalid outline", "too many hints")."""
     sys.stdout = sys.stderr = open(os.devnull, "w")
+    MathTextParser._parse_cached.cache_clear()
+
+
+def _render_block(span) -> list:         # in a forked process
     panel, combos = _JOB
     return [_encode_png(panel.render_rgba(**v), static=True) for v in combos[slice(*span)]]
 

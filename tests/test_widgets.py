@@ -335,6 +335,26 @@ def test_large_grids_render_in_forked_processes_frame_for_frame(tmp_path, monkey
     assert embedded(serial.html) == embedded(pooled.html)
 
 
+@pytest.mark.skipif(widgets.PROCESSES < 2, reason="needs two CPUs and fork")
+def test_forked_processes_do_not_share_the_kernels_fonts(monkeypatch):
+    """Math text the kernel has already drawn (its parsed glyphs keep their font files open) is
+    drawn again by both forked processes at once: each reads its own copy of the font, so the
+    frames equal those of one process instead of failing with corrupted glyphs."""
+    texts = [rf"$\sum_{{i={k}}}^{{n}} w_{{{k}i}} x_i + b_{k} \geq \theta_{k}$" for k in range(12)]
+
+    def draw(fig, a=0, b=0):
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        for k, t in enumerate(texts):
+            ax.text(0.02 + 0.01 * a, k / 12 + 0.005 * b, t, fontsize=8 + k % 3)
+
+    panel = Panel(draw, a=(0, 9, 1), b=(0, 9, 1), mode="static", alt="sums", figsize=(3, 3), dpi=50)
+    panel.render()                                          # the kernel parses the math first
+    pooled = panel.export()                                 # 100 frames: two forked processes
+    monkeypatch.setattr(widgets, "PROCESSES", 1)
+    assert panel.export().frames == pooled.frames
+
+
 def test_static_html_accessibility_and_ids(typical):
     assert len(typical.index) == 289 and len(typical.html.encode()) < 20_000
     # the text alternative names what is shown and the frame's values (the page's script updates it)
