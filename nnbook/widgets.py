@@ -210,8 +210,7 @@ class Panel:
         self.dpi = positive_number(dpi, "dpi")
         self.max_frames = whole_number(max_frames, "max_frames")
         self.mode = widget_mode() if mode is None else choose(mode, MODES, "mode")
-        self.alt = alt
-        self.static = {}
+        self.alt, self.static = alt, {}
         for name, vals in (static or {}).items():
             name = choose(name, list(controls), "control in static")
             c = self.controls[list(controls).index(name)]
@@ -220,8 +219,7 @@ class Panel:
             self.static[name] = sorted({c.index(v, f"a static value of {name}") for v in vals}
                                        | {c.start})
         self.values = {c.name: c.options[c.start] for c in self.controls}
-        self._titles: list[str] = []
-        self._canvas = None
+        self._titles, self._canvas = [], None   # the last frame's titles; the reused canvas
 
     def _values_for(self, values: dict) -> dict:
         names = [c.name for c in self.controls]
@@ -338,7 +336,7 @@ class Panel:
             return (_encode_png(self.render_rgba(**v), static=True) for v in combos)
         global _JOB
         _JOB, size = (self, combos), max(run, len(combos) // (8 * PROCESSES) // run * run)
-        with multiprocessing.get_context("fork").Pool(PROCESSES, initializer=_forked) as pool:
+        with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
             blocks = pool.imap(_render_block, [(i, i + size) for i in range(0, len(combos), size)])
             return [png for block in blocks for png in block]
 
@@ -429,16 +427,11 @@ root.addEventListener("pointerenter", show); root.addEventListener("focusin", sh
 """
 
 
-def _forked() -> None:
-    """A forked renderer's start: nothing to the kernel's streams, and no font shared with the
-    parent. Matplotlib reopens its fonts after a fork, but its cache of parsed mathtext keeps
-    the parent's: two processes reading one font file at one inherited file offset get
-    corrupted glyphs (FreeType's "invalid outline", "too many hints")."""
+def _render_block(span) -> list:
+    # in a forked process: nothing to the kernel's streams; math text parsed anew, as matplotlib's
+    # cache of it holds the kernel's fonts (one file offset shared by two processes: bad glyphs)
     sys.stdout = sys.stderr = open(os.devnull, "w")
     MathTextParser._parse_cached.cache_clear()
-
-
-def _render_block(span) -> list:         # in a forked process
     panel, combos = _JOB
     return [_encode_png(panel.render_rgba(**v), static=True) for v in combos[slice(*span)]]
 
@@ -461,9 +454,7 @@ def _write_frame(png: bytes) -> None:
 def _encode_png(rgba: np.ndarray, *, static: bool) -> bytes:
     """Lossless PNG bytes of an RGBA frame without metadata (RGB when opaque); ``static=True``
     compresses harder (smaller files), ``static=False`` faster (live mode)."""
-    im = _PILImage.fromarray(np.ascontiguousarray(rgba))
-    if np.all(rgba[..., 3] == 255):
-        im = im.convert("RGB")
+    im = _PILImage.fromarray(np.ascontiguousarray(rgba if (rgba[..., 3] < 255).any() else rgba[..., :3]))
     buf = io.BytesIO()
     im.save(buf, format="png", compress_level=6 if static else 1)
     return buf.getvalue()
