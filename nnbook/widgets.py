@@ -63,6 +63,9 @@ ENV_VAR = "NNBOOK_WIDGETS"
 MAX_STEPS = 10_000          # the most grid steps a slider may have
 PROCESSES = min(2, os.cpu_count() or 1) if "fork" in multiprocessing.get_all_start_methods() else 1
 POOL_MIN, _JOB = 100, None  # static grids of POOL_MIN or more frames: rendered by PROCESSES processes
+# a forked process parses math text anew, as matplotlib reopens its fonts (its parsed math keeps
+if hasattr(os, "register_at_fork"):  # the kernel's: two processes at one file offset, bad glyphs)
+    os.register_at_fork(after_in_child=MathTextParser._parse_cached.cache_clear)
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMES_DIR = os.environ.get("NNBOOK_FRAMES_DIR") or os.path.join(_ROOT, "_build", "frames", "panel-frames")
 FRAMES_URL = "../panel-frames/"   # from a chapter page (chapters/*.html) to the frame files
@@ -427,11 +430,8 @@ root.addEventListener("pointerenter", show); root.addEventListener("focusin", sh
 """
 
 
-def _render_block(span) -> list:
-    # in a forked process: nothing to the kernel's streams; math text parsed anew, as matplotlib's
-    # cache of it holds the kernel's fonts (one file offset shared by two processes: bad glyphs)
+def _render_block(span) -> list:         # in a forked process: nothing to the kernel's streams
     sys.stdout = sys.stderr = open(os.devnull, "w")
-    MathTextParser._parse_cached.cache_clear()
     panel, combos = _JOB
     return [_encode_png(panel.render_rgba(**v), static=True) for v in combos[slice(*span)]]
 
